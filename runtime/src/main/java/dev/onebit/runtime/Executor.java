@@ -1,0 +1,297 @@
+package dev.onebit.runtime;
+
+import dev.onebit.ir.Dim;
+import dev.onebit.ir.Graph;
+import dev.onebit.ir.ModelException;
+import dev.onebit.ir.Node;
+import dev.onebit.ir.Shape;
+import dev.onebit.ir.Tensor;
+import dev.onebit.ir.ValueInfo;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs a {@link Graph} on the CPU in float32. Creating an executor prepares one {@link Kernel}
+ * per node and evaluates once every node whose inputs are all constant; {@link #run} then only
+ * does the per-input work. An executor is immutable after creation and safe to share between
+ * threads.
+ */
+public final class Executor {
+    private final Graph graph;
+    private final List<Node> nodes = new ArrayList<>();
+    private final List<Kernel> kernels = new ArrayList<>();
+    private final Map<String, Value> constants = new HashMap<>();
+    /** Index in {@link #nodes} of the last node reading each value; values die after it. */
+    private final Map<String, Integer> lastUse = new HashMap<>();
+
+    private Executor(Graph graph, OpRegistry registry) {
+        this.graph = graph;
+        List<Node> missing = registry.unsupported(graph);
+        if (!missing.isEmpty()) {
+            throw unsupportedError(missing, graph);
+        }
+        Map<String, Tensor> constantTensors = new HashMap<>(graph.initializers());
+        for (Map.Entry<String, Tensor> e : graph.initializers().entrySet()) {
+            constants.put(e.getKey(), Value.of(e.getValue()));
+        }
+        for (Node node : graph.nodes()) {
+            int opset = OpRegistry.opsetOf(graph, node);
+            NodeContext ctx = new NodeContext(node, opset, constantTensors::get);
+            Kernel kernel = registry.find(node.domain(), node.opType(), opset).factory().create(ctx);
+            if (allInputsConstant(node)) {
+                Value[] out = kernel.run(gather(node, constants));
+                for (int i = 0; i < node.outputs().size(); i++) {
+                    String name = node.output(i);
+                    if (!name.isEmpty() && i < out.length && out[i] != null) {
+                        constants.put(name, out[i]);
+                        constantTensors.put(name, out[i].toTensor());
+                    }
+                }
+                continue;
+            }
+            nodes.add(node);
+            kernels.add(kernel);
+        }
+        for (int i = 0; i < nodes.size(); i++) {
+            for (String in : nodes.get(i).inputs()) {
+                if (!in.isEmpty()) {
+                    lastUse.put(in, i);
+                }
+            }
+        }
+    }
+
+    private boolean allInputsConstant(Node node) {
+        for (String in : node.inputs()) {
+            if (!in.isEmpty() && !constants.containsKey(in)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The one error that lists every unsupported node of a graph. */
+    public static ModelException unsupportedError(List<Node> missing, Graph graph) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(missing.size()).append(missing.size() == 1 ? " unsupported node: " : " unsupported nodes: ");
+        for (int i = 0; i < missing.size(); i++) {
+            Node n = missing.get(i);
+            if (i > 0) {
+                sb.append("; ");
+            }
+            sb.append(n.name()).append(" (").append(n.opType()).append(", domain '")
+                    .append(n.domain().isEmpty() ? "ai.onnx" : n.domain()).append("', opset ")
+                    .append(OpRegistry.opsetOf(graph, n)).append(')');
+        }
+        return new ModelException(sb.toString());
+    }
+
+    /**
+     * Prepares a graph with the standard operator set.
+     *
+     * @throws ModelException listing every unsupported node, or naming an invalid one
+     */
+    public static Executor create(Graph graph) {
+        return new Executor(graph, OpRegistry.standard());
+    }
+
+    /** The graph this executor runs. */
+    public Graph graph() {
+        return graph;
+    }
+
+    /**
+     * Runs the graph.
+     *
+     * @param inputs graph input name to value; every graph input must be given
+     * @return graph output name to value, in the graph's output order
+     * @throws ModelException if an input is missing or does not fit, naming it
+     */
+    public Map<String, Value> run(Map<String, Value> inputs) {
+        return run(inputs, Set.of());
+    }
+
+    /**
+     * Runs the graph and also returns the intermediate values named in {@code alsoKeep}.
+     * A graph whose first input dimension is fixed at 1, given a larger batch, is run once per
+     * item and the outputs are concatenated.
+     */
+    public Map<String, Value> run(Map<String, Value> inputs, Set<String> alsoKeep) {
+        int batch = splitBatch(inputs);
+        if (batch > 1) {
+            List<Map<String, Value>> parts = new ArrayList<>();
+            for (int b = 0; b < batch; b++) {
+                Map<String, Value> one = new LinkedHashMap<>();
+                for (Map.Entry<String, Value> e : inputs.entrySet()) {
+                    one.put(e.getKey(), sliceBatch(e.getValue(), b));
+                }
+                parts.add(runOnce(one, alsoKeep, false));
+            }
+            Map<String, Value> joined = new LinkedHashMap<>();
+            for (String name : parts.get(0).keySet()) {
+                Value[] items = new Value[batch];
+                for (int b = 0; b < batch; b++) {
+                    items[b] = parts.get(b).get(name);
+                }
+                joined.put(name, concatBatch(items));
+            }
+            return joined;
+        }
+        return runOnce(inputs, alsoKeep, false);
+    }
+
+    /**
+     * Shape inference: runs every node's {@link Kernel#inferShapes} on shape-only float inputs.
+     *
+     * @return every value of the graph (inputs, initializers, intermediates, outputs), FLOAT ones
+     *     possibly without data
+     */
+    public Map<String, Value> inferShapes(Map<String, Value> shapeOnlyInputs) {
+        return runOnce(shapeOnlyInputs, null, true);
+    }
+
+    private Map<String, Value> runOnce(Map<String, Value> inputs, Set<String> alsoKeep, boolean shapesOnly) {
+        Map<String, Value> live = new HashMap<>(constants);
+        for (ValueInfo in : graph.inputs()) {
+            Value v = inputs.get(in.name());
+            if (v == null) {
+                throw new ModelException("graph input '" + in.name() + "' is not given");
+            }
+            checkInput(in, v);
+            live.put(in.name(), v);
+        }
+        Map<String, Value> all = shapesOnly ? new LinkedHashMap<>(live) : null;
+        for (int i = 0; i < nodes.size(); i++) {
+            Node node = nodes.get(i);
+            Value[] in = gather(node, live);
+            Value[] out;
+            try {
+                out = shapesOnly ? kernels.get(i).inferShapes(in) : kernels.get(i).run(in);
+            } catch (ModelException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new ModelException(node.describe() + ": " + e, e);
+            }
+            for (int k = 0; k < node.outputs().size() && k < out.length; k++) {
+                String name = node.output(k);
+                if (!name.isEmpty() && out[k] != null) {
+                    live.put(name, out[k]);
+                    if (all != null) {
+                        all.put(name, out[k]);
+                    }
+                }
+            }
+            if (!shapesOnly) {
+                for (String name : node.inputs()) {
+                    if (!name.isEmpty() && lastUse.get(name) == i && !alsoKeep.contains(name) && !isOutput(name)) {
+                        live.remove(name);
+                    }
+                }
+            }
+        }
+        if (shapesOnly) {
+            return all;
+        }
+        Map<String, Value> result = new LinkedHashMap<>();
+        for (ValueInfo out : graph.outputs()) {
+            result.put(out.name(), live.get(out.name()));
+        }
+        for (String k : alsoKeep) {
+            Value v = live.get(k);
+            if (v != null) {
+                result.putIfAbsent(k, v);
+            }
+        }
+        return result;
+    }
+
+    private boolean isOutput(String name) {
+        for (ValueInfo o : graph.outputs()) {
+            if (o.name().equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Value[] gather(Node node, Map<String, Value> values) {
+        Value[] in = new Value[node.inputs().size()];
+        for (int k = 0; k < in.length; k++) {
+            String name = node.input(k);
+            in[k] = name.isEmpty() ? null : values.get(name);
+        }
+        return in;
+    }
+
+    private static void checkInput(ValueInfo info, Value v) {
+        if (info.type() != null && info.type().isFloatingPoint() != v.isFloat()) {
+            throw new ModelException("graph input '" + info.name() + "' expects " + info.type() + ", got " + v.type);
+        }
+        Shape s = info.shape();
+        if (s == null) {
+            return;
+        }
+        if (s.rank() != v.rank()) {
+            throw new ModelException("graph input '" + info.name() + "' expects shape " + s + ", got "
+                    + Arrays.toString(v.shape));
+        }
+        for (int d = 0; d < s.rank(); d++) {
+            Dim dim = s.dim(d);
+            if (dim.isFixed() && dim.size() != v.shape[d]) {
+                throw new ModelException("graph input '" + info.name() + "' expects shape " + s + ", got "
+                        + Arrays.toString(v.shape));
+            }
+        }
+    }
+
+    /** The batch to split into single items, or 1 when the inputs are run as they are. */
+    private int splitBatch(Map<String, Value> inputs) {
+        int batch = -1;
+        for (ValueInfo in : graph.inputs()) {
+            Value v = inputs.get(in.name());
+            Shape s = in.shape();
+            if (v == null || s == null || s.rank() == 0 || v.rank() != s.rank()
+                    || !s.dim(0).isFixed() || s.dim(0).size() != 1 || v.shape[0] <= 1) {
+                return 1;
+            }
+            if (batch != -1 && batch != v.shape[0]) {
+                return 1;
+            }
+            batch = v.shape[0];
+        }
+        return Math.max(batch, 1);
+    }
+
+    private static Value sliceBatch(Value v, int b) {
+        int[] shape = v.shape.clone();
+        int per = v.size() / shape[0];
+        shape[0] = 1;
+        return v.isFloat()
+                ? Value.ofFloats(shape, Arrays.copyOfRange(v.floats, b * per, (b + 1) * per))
+                : Value.ofLongs(v.type, shape, Arrays.copyOfRange(v.longs, b * per, (b + 1) * per));
+    }
+
+    private static Value concatBatch(Value[] items) {
+        int[] shape = items[0].shape.clone();
+        int per = items[0].size();
+        shape[0] = shape.length == 0 ? 1 : shape[0] * items.length;
+        if (items[0].isFloat()) {
+            float[] data = new float[per * items.length];
+            for (int b = 0; b < items.length; b++) {
+                System.arraycopy(items[b].floats, 0, data, b * per, per);
+            }
+            return Value.ofFloats(shape, data);
+        }
+        long[] data = new long[per * items.length];
+        for (int b = 0; b < items.length; b++) {
+            System.arraycopy(items[b].longs, 0, data, b * per, per);
+        }
+        return Value.ofLongs(items[0].type, shape, data);
+    }
+}
