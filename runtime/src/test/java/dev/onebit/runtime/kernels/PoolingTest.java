@@ -1,0 +1,103 @@
+package dev.onebit.runtime.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+
+/** Fast pools against the literal formulas, and the window arithmetic on known ONNX cases. */
+class PoolingTest {
+    private static final String[] AUTO_PAD = {"NOTSET", "NOTSET", "NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"};
+
+    @Test
+    void poolsMatchReference() {
+        Random rnd = new Random(5);
+        int done = 0;
+        while (done < 400) {
+            int rank = 1 + rnd.nextInt(3);
+            int[] in = new int[rank];
+            int[] k = new int[rank];
+            long[] s = new long[rank];
+            long[] d = new long[rank];
+            long[] pads = new long[2 * rank];
+            for (int i = 0; i < rank; i++) {
+                in[i] = 1 + rnd.nextInt(rank == 3 ? 6 : 13);
+                k[i] = 1 + rnd.nextInt(4);
+                s[i] = 1 + rnd.nextInt(3);
+                d[i] = 1 + (rnd.nextInt(3) == 0 ? 1 : 0);
+                pads[i] = rnd.nextInt(k[i]);
+                pads[rank + i] = rnd.nextInt(k[i]);
+            }
+            boolean ceil = rnd.nextBoolean();
+            String autoPad = AUTO_PAD[rnd.nextInt(AUTO_PAD.length)];
+            ConvGeometry g;
+            try {
+                g = ConvGeometry.of(in, k, s, d, pads, autoPad, ceil);
+            } catch (IllegalArgumentException e) {
+                continue;
+            }
+            int[] xShape = new int[rank + 2];
+            xShape[0] = 1 + rnd.nextInt(2);
+            xShape[1] = 1 + rnd.nextInt(3);
+            System.arraycopy(in, 0, xShape, 2, rank);
+            float[] x = Close.random(rnd, ConvolutionTest.count(xShape));
+            String what = "trial " + done + " " + autoPad + " ceil " + ceil + " " + g;
+
+            long[] idx = new long[xShape[0] * xShape[1] * g.outCount()];
+            long[] refIdx = new long[idx.length];
+            float[] max = Pooling.maxPool(x, xShape, g, idx, false);
+            float[] refMax = ReferencePool.pool(x, xShape, g, true, false, refIdx);
+            assertArrayEquals(refMax, max, 0f, what);
+            assertArrayEquals(refIdx, idx, what);
+
+            boolean include = rnd.nextBoolean();
+            float[] avg = Pooling.averagePool(x, xShape, g, include);
+            float[] refAvg = ReferencePool.pool(x, xShape, g, false, include, null);
+            float[] mag = ReferencePool.pool(Close.abs(x), xShape, g, false, include, null);
+            Close.check(what + " include_pad " + include, refAvg, avg, mag, 1e-5);
+            done++;
+        }
+    }
+
+    @Test
+    void columnMajorIndicesSwapSpatialAxes() {
+        float[] x = {1, 9, 3, 4, 5, 6};
+        long[] idx = new long[1];
+        ConvGeometry g = ConvGeometry.of(new int[] {2, 3}, new int[] {2, 3}, null, null, null, "NOTSET", false);
+        Pooling.maxPool(x, new int[] {1, 1, 2, 3}, g, idx, true);
+        // 9 sits at row 0, column 1: row-major 1, column-major 1 * 2 + 0 = 2
+        assertEquals(2, idx[0]);
+    }
+
+    @Test
+    void globalPools() {
+        float[] x = {1, 2, 3, 4, -1, -2, -3, -4};
+        assertArrayEquals(new float[] {2.5f, -2.5f}, Pooling.global(x, new int[] {1, 2, 2, 2}, true), 1e-6f);
+        assertArrayEquals(new float[] {4f, -1f}, Pooling.global(x, new int[] {1, 2, 2, 2}, false), 0f);
+    }
+
+    @Test
+    void geometryOfKnownOnnxCases() {
+        // test_conv_with_autopad_same: 5x5, k3, stride 2, SAME_LOWER -> 3x3, one pad on each side
+        ConvGeometry a = ConvGeometry.of(new int[] {5, 5}, new int[] {3, 3}, new long[] {2, 2}, null, null, "SAME_LOWER", false);
+        assertArrayEquals(new int[] {3, 3}, a.out);
+        assertArrayEquals(new int[] {1, 1}, a.padBegin);
+        // test_maxpool_2d_ceil: 4x4, k3, stride 2, ceil -> 2x2 (floor would give 1x1)
+        ConvGeometry b = ConvGeometry.of(new int[] {4, 4}, new int[] {3, 3}, new long[] {2, 2}, null, null, "NOTSET", true);
+        assertArrayEquals(new int[] {2, 2}, b.out);
+        // SAME_UPPER puts the odd padding at the end, SAME_LOWER at the start
+        ConvGeometry c = ConvGeometry.of(new int[] {6}, new int[] {2}, null, null, null, "SAME_UPPER", false);
+        assertArrayEquals(new int[] {0}, c.padBegin);
+        assertArrayEquals(new int[] {1}, c.padEnd);
+        ConvGeometry e = ConvGeometry.of(new int[] {6}, new int[] {2}, null, null, null, "SAME_LOWER", false);
+        assertArrayEquals(new int[] {1}, e.padBegin);
+        // ceil mode never starts a window in the end padding: 5 + pad 1, k2, s2 -> 3, not 4
+        ConvGeometry f = ConvGeometry.of(new int[] {5}, new int[] {2}, new long[] {2}, null, new long[] {1, 1}, "NOTSET", true);
+        assertArrayEquals(new int[] {3}, f.out);
+        // VALID with dilation: 10, k3 d2 (span 5), stride 2 -> 3
+        ConvGeometry h = ConvGeometry.of(new int[] {10}, new int[] {3}, new long[] {2}, new long[] {2}, null, "VALID", false);
+        assertArrayEquals(new int[] {3}, h.out);
+    }
+}
