@@ -69,6 +69,12 @@ final class ImageFolder {
     private static void toChw(BufferedImage img, int channels, int h, int w, float[] dst, int offset) {
         int sh = img.getHeight();
         int sw = img.getWidth();
+        // Gray images are read from the raster: getRGB would put their samples through a
+        // linear-gray to sRGB conversion and change every pixel value.
+        boolean gray = img.getRaster().getNumBands() == 1 && img.getColorModel().getNumComponents() == 1;
+        float grayMax = (1 << img.getColorModel().getComponentSize(0)) - 1;
+        float[][] px = new float[4][];
+        float[] mixed = new float[3];
         for (int y = 0; y < h; y++) {
             // Pixel centres aligned, as image libraries resize.
             float fy = Math.max(0f, Math.min(sh - 1f, (y + 0.5f) * sh / h - 0.5f));
@@ -80,26 +86,31 @@ final class ImageFolder {
                 int x0 = (int) fx;
                 int x1 = Math.min(x0 + 1, sw - 1);
                 float wx = fx - x0;
-                float[] a = rgb(img.getRGB(x0, y0));
-                float[] b = rgb(img.getRGB(x1, y0));
-                float[] c = rgb(img.getRGB(x0, y1));
-                float[] d = rgb(img.getRGB(x1, y1));
-                float[] px = new float[3];
+                px[0] = pixel(img, gray, grayMax, x0, y0);
+                px[1] = pixel(img, gray, grayMax, x1, y0);
+                px[2] = pixel(img, gray, grayMax, x0, y1);
+                px[3] = pixel(img, gray, grayMax, x1, y1);
                 for (int k = 0; k < 3; k++) {
-                    px[k] = (a[k] * (1 - wx) + b[k] * wx) * (1 - wy) + (c[k] * (1 - wx) + d[k] * wx) * wy;
+                    mixed[k] = (px[0][k] * (1 - wx) + px[1][k] * wx) * (1 - wy) + (px[2][k] * (1 - wx) + px[3][k] * wx) * wy;
                 }
                 if (channels == 1) {
-                    dst[offset + y * w + x] = (0.299f * px[0] + 0.587f * px[1] + 0.114f * px[2]) / 255f;
+                    dst[offset + y * w + x] = gray ? mixed[0] : 0.299f * mixed[0] + 0.587f * mixed[1] + 0.114f * mixed[2];
                 } else {
                     for (int k = 0; k < channels; k++) {
-                        dst[offset + (k * h + y) * w + x] = px[Math.min(k, 2)] / 255f;
+                        dst[offset + (k * h + y) * w + x] = mixed[Math.min(k, 2)];
                     }
                 }
             }
         }
     }
 
-    private static float[] rgb(int argb) {
-        return new float[] {(argb >> 16) & 0xFF, (argb >> 8) & 0xFF, argb & 0xFF};
+    /** The pixel as three values in [0, 1]: the gray sample three times, or sRGB. */
+    private static float[] pixel(BufferedImage img, boolean gray, float grayMax, int x, int y) {
+        if (gray) {
+            float v = img.getRaster().getSample(x, y, 0) / grayMax;
+            return new float[] {v, v, v};
+        }
+        int argb = img.getRGB(x, y);
+        return new float[] {((argb >> 16) & 0xFF) / 255f, ((argb >> 8) & 0xFF) / 255f, (argb & 0xFF) / 255f};
     }
 }
