@@ -19,7 +19,7 @@ import java.util.Properties;
  */
 @Command(name = "onebit", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Turns float ONNX CNNs into 1-bit networks and runs them on the CPU.",
-        subcommands = {RunCommand.class, ReportCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, ReportCommand.class, BenchConvCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code of a successful command. */
@@ -34,7 +34,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (run, report)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (run, report, bench-conv)");
     }
 
     /** Runs the command line and exits with its code. */
