@@ -18,7 +18,14 @@ public enum DataType {
     /** Boolean, one byte per element (0 or 1). */
     BOOL(9, 1),
     /** 64-bit IEEE float; read so that such constants can be folded, computed as float. */
-    DOUBLE(11, 8);
+    DOUBLE(11, 8),
+    /**
+     * A binary tensor of values in {-1, +1}, packed 1 bit per element: element {@code k} (in
+     * row-major order) is bit {@code k % 8} of byte {@code k / 8}, least significant bit first;
+     * bit 1 means -1 and bit 0 means +1; the unused high bits of the last byte are 0. Not an
+     * ONNX type ({@link #onnxCode()} is -1): it exists in onebit graphs and {@code .bnn} files.
+     */
+    BIT(-1, 0);
 
     private final int onnxCode;
     private final int byteSize;
@@ -33,9 +40,14 @@ public enum DataType {
         return onnxCode;
     }
 
-    /** Bytes one element takes in the little-endian raw layout. */
+    /** Bytes one element takes in the little-endian raw layout (0 for {@link #BIT}: see {@link #storageBytes}). */
     public int byteSize() {
         return byteSize;
+    }
+
+    /** Bytes that {@code elements} elements take in the raw layout ({@code ceil(elements / 8)} for BIT). */
+    public long storageBytes(long elements) {
+        return this == BIT ? (elements + 7) / 8 : Math.multiplyExact(elements, (long) byteSize);
     }
 
     /** True for FLOAT and DOUBLE. */
@@ -50,7 +62,7 @@ public enum DataType {
      */
     public static DataType fromOnnx(int code) {
         for (DataType t : values()) {
-            if (t.onnxCode == code) {
+            if (t.onnxCode == code && t != BIT) {
                 return t;
             }
         }

@@ -30,7 +30,7 @@ public final class Tensor {
      */
     public static Tensor wrap(DataType type, int[] shape, ByteBuffer littleEndianBytes) {
         int[] s = shape.clone();
-        long expected = Math.multiplyExact(elementCount(s), (long) type.byteSize());
+        long expected = type.storageBytes(elementCount(s));
         ByteBuffer b = littleEndianBytes.slice().order(ByteOrder.LITTLE_ENDIAN);
         if (b.remaining() != expected) {
             throw new IllegalArgumentException("tensor of " + type + Arrays.toString(s) + " needs "
@@ -68,6 +68,29 @@ public final class Tensor {
         }
         b.flip();
         return new Tensor(type, shape.clone(), b.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN));
+    }
+
+    /**
+     * A {@link DataType#BIT} tensor of the signs of {@code values}: -1 where a value is negative,
+     * +1 where it is zero or positive (sign(0) = +1, as everywhere in onebit).
+     */
+    public static Tensor ofSigns(int[] shape, float[] values) {
+        checkCount(shape, values.length);
+        byte[] packed = new byte[(values.length + 7) / 8];
+        for (int k = 0; k < values.length; k++) {
+            if (values[k] < 0) {
+                packed[k >>> 3] |= (byte) (1 << (k & 7));
+            }
+        }
+        return new Tensor(DataType.BIT, shape.clone(), ByteBuffer.wrap(packed).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN));
+    }
+
+    /** Element {@code k} of a {@link DataType#BIT} tensor: true when it is -1. */
+    public boolean isNegativeBit(int k) {
+        if (type != DataType.BIT) {
+            throw new IllegalStateException("not a BIT tensor: " + this);
+        }
+        return (data.get(k >>> 3) >>> (k & 7) & 1) != 0;
     }
 
     /** A DOUBLE tensor holding {@code values}. */
@@ -127,13 +150,18 @@ public final class Tensor {
         return data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** The elements converted to float (integers and doubles are cast). */
+    /** The elements converted to float (integers and doubles are cast, BIT elements are -1 or +1). */
     public float[] toFloatArray() {
         int n = size();
         float[] out = new float[n];
         ByteBuffer b = bytes();
         switch (type) {
             case FLOAT -> b.asFloatBuffer().get(out);
+            case BIT -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = isNegativeBit(i) ? -1f : 1f;
+                }
+            }
             case DOUBLE -> {
                 for (int i = 0; i < n; i++) {
                     out[i] = (float) b.getDouble(i * 8);
@@ -161,6 +189,7 @@ public final class Tensor {
                 case INT8 -> b.get(i);
                 case UINT8, BOOL -> b.get(i) & 0xFF;
                 case FLOAT -> (long) b.getFloat(i * 4);
+                case BIT -> isNegativeBit(i) ? -1 : 1;
                 case DOUBLE -> (long) b.getDouble(i * 8);
             };
         }

@@ -11,13 +11,13 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Which operators onebit can execute, for which opset versions, and the factory of each.
- * Only the default ONNX domain is supported.
+ * Which operators onebit can execute, for which opset versions, and the factory of each: the
+ * default ONNX domain, and onebit's own binary operators in {@link #ONEBIT_DOMAIN}.
  */
 public final class OpRegistry {
 
-    /** One supported operator: its name, the opset range, and its factory. */
-    public record Entry(String opType, int minOpset, int maxOpset, KernelFactory factory) {
+    /** One supported operator: its domain ("" for ONNX's), name, opset range, and factory. */
+    public record Entry(String domain, String opType, int minOpset, int maxOpset, KernelFactory factory) {
         /** True when {@code opset} is within the range. */
         public boolean covers(int opset) {
             return opset >= minOpset && opset <= maxOpset;
@@ -28,6 +28,10 @@ public final class OpRegistry {
     public static final int MIN_OPSET = 7;
     /** See {@link #MIN_OPSET}. */
     public static final int MAX_OPSET = 21;
+    /** The domain of onebit's binary operators (see {@code dev.onebit.runtime.ops.BinaryOps}). */
+    public static final String ONEBIT_DOMAIN = "dev.onebit";
+    /** The version of {@link #ONEBIT_DOMAIN} this runtime implements. */
+    public static final int ONEBIT_OPSET = 1;
 
     private static final OpRegistry STANDARD = buildStandard();
 
@@ -52,7 +56,22 @@ public final class OpRegistry {
      * disjoint ranges of one operator whose semantics changed between versions.
      */
     public void register(String opType, int minOpset, int maxOpset, KernelFactory factory) {
-        entries.computeIfAbsent(opType, k -> new ArrayList<>()).add(new Entry(opType, minOpset, maxOpset, factory));
+        register("", opType, minOpset, maxOpset, factory);
+    }
+
+    /** As {@link #register(String, int, int, KernelFactory)}, for an operator of another domain. */
+    public void register(String domain, String opType, int minOpset, int maxOpset, KernelFactory factory) {
+        String d = normalize(domain);
+        entries.computeIfAbsent(key(d, opType), k -> new ArrayList<>())
+                .add(new Entry(d, opType, minOpset, maxOpset, factory));
+    }
+
+    private static String normalize(String domain) {
+        return domain.equals("ai.onnx") ? "" : domain;
+    }
+
+    private static String key(String domain, String opType) {
+        return domain.isEmpty() ? opType : domain + "." + opType;
     }
 
     /** All entries, sorted by operator name. */
@@ -64,10 +83,7 @@ public final class OpRegistry {
 
     /** The entry for an operator at an opset, or null if unsupported. */
     public Entry find(String domain, String opType, int opset) {
-        if (!(domain.isEmpty() || domain.equals("ai.onnx"))) {
-            return null;
-        }
-        for (Entry e : entries.getOrDefault(opType, List.of())) {
+        for (Entry e : entries.getOrDefault(key(normalize(domain), opType), List.of())) {
             if (e.covers(opset)) {
                 return e;
             }
@@ -77,9 +93,12 @@ public final class OpRegistry {
 
     /** The opset of a node's domain in {@code graph} (the default domain's when not listed). */
     public static int opsetOf(Graph graph, Node node) {
-        String d = node.domain().equals("ai.onnx") ? "" : node.domain();
+        String d = normalize(node.domain());
         Integer v = graph.opsets().get(d);
-        return v != null ? v : graph.opset();
+        if (v != null) {
+            return v;
+        }
+        return d.isEmpty() ? graph.opset() : -1;
     }
 
     /** Every node of the graph that this registry cannot execute, in graph order. */

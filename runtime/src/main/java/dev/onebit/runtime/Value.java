@@ -68,7 +68,8 @@ public final class Value {
 
     /** A value holding a copy of a constant tensor's data. */
     public static Value of(Tensor t) {
-        if (t.type().isFloatingPoint()) {
+        // A BIT tensor read as a value is its -1/+1 elements; binary kernels read the packed tensor itself.
+        if (t.type().isFloatingPoint() || t.type() == DataType.BIT) {
             return ofFloats(t.shape(), t.toFloatArray());
         }
         return ofLongs(t.type(), t.shape(), t.toLongArray());

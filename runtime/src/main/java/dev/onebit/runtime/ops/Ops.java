@@ -15,5 +15,6 @@ public final class Ops {
         ConvOps.register(registry);
         MatMulOps.register(registry);
         PoolOps.register(registry);
+        BinaryOps.register(registry);
     }
 }
