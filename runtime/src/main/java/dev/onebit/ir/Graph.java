@@ -243,6 +243,12 @@ public final class Graph {
             return this;
         }
 
+        /** Drops a domain's opset import (after a pass removed that domain's last node). */
+        public Builder removeOpset(String domain) {
+            opsets.remove(domain);
+            return this;
+        }
+
         /** Adds a graph input. */
         public Builder input(ValueInfo v) {
             inputs.add(v);
