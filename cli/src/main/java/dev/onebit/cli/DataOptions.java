@@ -31,17 +31,27 @@ final class DataOptions {
             description = "Images per run call (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    /** Loads DATA for the model, or returns null when no --data was given. */
+    /**
+     * Loads DATA for the model, or returns null when no --data was given. Without --mean/--std,
+     * a container's recorded preprocessing is used.
+     */
     Dataset load(ModelFile model) throws IOException {
-        if (data == null) {
+        return load(data, model, limit);
+    }
+
+    /** Loads {@code source} with these flags (and the model's recorded preprocessing as default). */
+    Dataset load(Path source, ModelFile model, int limitImages) throws IOException {
+        if (source == null) {
             return null;
         }
-        if (limit < 0) {
+        if (limitImages < 0) {
             throw new UserError("--limit must not be negative");
         }
         if (batchSize < 1) {
             throw new UserError("--batch-size must be at least 1");
         }
-        return Dataset.load(data, labels, mean, std, limit, model.itemShape());
+        float[] m = mean != null ? mean : model.metadataFloats(ModelFile.META_MEAN);
+        float[] sd = std != null ? std : model.metadataFloats(ModelFile.META_STD);
+        return Dataset.load(source, source.equals(data) ? labels : null, m, sd, limitImages, model.itemShape());
     }
 }

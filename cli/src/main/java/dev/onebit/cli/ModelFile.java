@@ -1,5 +1,7 @@
 package dev.onebit.cli;
 
+import dev.onebit.bnn.BnnFile;
+import dev.onebit.bnn.BnnLayout;
 import dev.onebit.ir.Dim;
 import dev.onebit.ir.Graph;
 import dev.onebit.ir.ModelException;
@@ -8,14 +10,36 @@ import dev.onebit.ir.ValueInfo;
 import dev.onebit.onnx.OnnxImporter;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
 
-/** A model file given on the command line, read into the IR. */
-record ModelFile(Path path, Graph graph, long fileBytes) {
+/**
+ * A model file given on the command line, read into the IR: an ONNX model, or a {@code .bnn}
+ * container (told apart by its magic bytes, whatever the file is called).
+ *
+ * @param metadata the container's metadata; empty for ONNX models
+ */
+record ModelFile(Path path, Graph graph, long fileBytes, Map<String, String> metadata) {
+
+    /** Metadata keys onebit writes into containers. */
+    static final String META_METHOD = "onebit.method";
+    static final String META_POLICY = "onebit.keep_float";
+    static final String META_SOURCE = "onebit.source_file";
+    static final String META_SOURCE_SHA256 = "onebit.source_sha256";
+    static final String META_SOURCE_BYTES = "onebit.source_bytes";
+    static final String META_MEAN = "onebit.mean";
+    static final String META_STD = "onebit.std";
+    static final String META_INPUT_SHAPE = "onebit.input_shape";
+    static final String META_CLASSES = "onebit.class_labels";
+    static final String META_CALIBRATION = "onebit.calibration";
+    static final String META_LAYERS = "onebit.layers";
+    static final String META_VERSION = "onebit.version";
 
     /**
-     * Reads an {@code .onnx} model.
+     * Reads an {@code .onnx} model or a {@code .bnn} container.
      *
      * @throws ModelException naming the file when it is missing, malformed or unsupported
      */
@@ -23,11 +47,37 @@ record ModelFile(Path path, Graph graph, long fileBytes) {
         if (!Files.isRegularFile(path)) {
             throw new ModelException(path + ": no such file");
         }
+        if (isBnn(path)) {
+            try (BnnFile bnn = BnnFile.open(path)) {
+                return new ModelFile(path, bnn.graph(), Files.size(path), bnn.metadata());
+            }
+        }
         String name = path.getFileName().toString().toLowerCase();
         if (!name.endsWith(".onnx")) {
-            throw new ModelException(path + ": unknown model format (expected an .onnx file)");
+            throw new ModelException(path + ": unknown model format (expected an .onnx file or a .bnn container)");
         }
-        return new ModelFile(path, OnnxImporter.read(path), Files.size(path));
+        return new ModelFile(path, OnnxImporter.read(path), Files.size(path), Map.of());
+    }
+
+    /** Reads an ONNX model, refusing containers (for commands whose input must be the float model). */
+    static ModelFile loadOnnx(Path path) throws IOException {
+        ModelFile m = load(path);
+        if (m.isBnn()) {
+            throw new UserError(path + ": is a .bnn container; this needs the float ONNX model");
+        }
+        return m;
+    }
+
+    /** True when this model came from a {@code .bnn} container. */
+    boolean isBnn() {
+        return !metadata.isEmpty() || LayerTable.isBinary(graph);
+    }
+
+    private static boolean isBnn(Path path) throws IOException {
+        byte[] head = new byte[BnnLayout.MAGIC.length];
+        try (InputStream in = Files.newInputStream(path)) {
+            return in.readNBytes(head, 0, head.length) == head.length && Arrays.equals(head, BnnLayout.MAGIC);
+        }
     }
 
     /** Shape of one item of the first input (without the batch dimension), or null if not fixed. */
@@ -46,5 +96,19 @@ record ModelFile(Path path, Graph graph, long fileBytes) {
             item[d - 1] = (int) dim.size();
         }
         return item;
+    }
+
+    /** A float list stored in the metadata ("0.286,0.353"), or null. */
+    float[] metadataFloats(String key) {
+        String v = metadata.get(key);
+        if (v == null || v.isBlank()) {
+            return null;
+        }
+        String[] parts = v.split(",");
+        float[] out = new float[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            out[i] = Float.parseFloat(parts[i].trim());
+        }
+        return out;
     }
 }

@@ -18,10 +18,12 @@ import java.util.concurrent.Callable;
 
 /** {@code onebit report}: per-layer sizes and totals of a model, and its top-1 on data. */
 @Command(name = "report", mixinStandardHelpOptions = true,
-        description = "Show a model's layers (output shape, parameters, bytes), totals, and top-1 accuracy with --data.")
+        description = "Show a model's layers (output shape, parameters, bytes; for a .bnn also method and bits per "
+                + "weight), totals (for a .bnn: container against source ONNX, and binary tensors against float32), "
+                + "and top-1 accuracy with --data.")
 final class ReportCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "The model (.onnx).")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The model (.onnx or .bnn).")
     Path model;
 
     @Mixin
@@ -36,11 +38,21 @@ final class ReportCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    private static long sourceBytes(ModelFile m) {
+        try {
+            return Long.parseLong(m.metadata().getOrDefault(ModelFile.META_SOURCE_BYTES, "0"));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
     @Override
     public Integer call() throws IOException {
         ModelFile m = ModelFile.load(model);
         Dataset data = dataOptions.load(m);
         List<LayerTable.Row> rows = LayerTable.of(m.graph());
+        boolean binary = m.isBnn();
+        Sizes sizes = binary ? Sizes.of(m.graph(), m.fileBytes(), sourceBytes(m)) : null;
         long params = rows.stream().mapToLong(LayerTable.Row::params).sum();
         long bytes = rows.stream().mapToLong(LayerTable.Row::bytes).sum();
         Top1 top1 = null;
@@ -60,10 +72,14 @@ final class ReportCommand implements Callable<Integer> {
             o.put("inputs", m.graph().inputs().stream().map(Object::toString).toList());
             o.put("outputs", m.graph().outputs().stream().map(Object::toString).toList());
             List<Object> layers = new ArrayList<>();
-            rows.forEach(r -> layers.add(r.toJson()));
+            rows.forEach(r -> layers.add(r.toJson(binary)));
             o.put("layers", layers);
             o.put("total_params", params);
             o.put("total_bytes", bytes);
+            if (binary) {
+                o.put("metadata", m.metadata());
+                sizes.putJson(o);
+            }
             if (top1 != null) {
                 o.put("top1", top1.fraction());
                 o.put("correct", top1.correct());
@@ -76,9 +92,19 @@ final class ReportCommand implements Callable<Integer> {
         out.println("inputs:  " + m.graph().inputs());
         out.println("outputs: " + m.graph().outputs());
         out.println();
-        out.print(LayerTable.format(rows));
+        if (binary) {
+            out.println("method: " + m.metadata().getOrDefault(ModelFile.META_METHOD, "?") + ", kept float: "
+                    + m.metadata().getOrDefault(ModelFile.META_POLICY, "?") + ", calibration: "
+                    + m.metadata().getOrDefault(ModelFile.META_CALIBRATION, "?") + ", source: "
+                    + m.metadata().getOrDefault(ModelFile.META_SOURCE, "?"));
+        }
+        out.println();
+        out.print(LayerTable.format(rows, binary));
         out.println();
         out.printf("total: %,d parameters, %,d bytes of tensors, file %,d bytes%n", params, bytes, m.fileBytes());
+        if (binary) {
+            sizes.print(out);
+        }
         if (top1 != null) {
             out.printf("top-1: %.4f (%d / %d images, %.1f s)%n", top1.fraction(), top1.correct(), top1.count(),
                     millis / 1000.0);

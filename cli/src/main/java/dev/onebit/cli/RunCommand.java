@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
         description = "Run a model on input tensors (.npy or ONNX TensorProto .pb) and print its outputs.")
 final class RunCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "The model (.onnx).")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The model (.onnx or .bnn).")
     Path model;
 
     @Option(names = "--input", required = true, paramLabel = "[NAME=]FILE",
