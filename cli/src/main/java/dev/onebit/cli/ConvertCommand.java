@@ -1,5 +1,6 @@
 package dev.onebit.cli;
 
+import dev.onebit.binarizer.BatchNormFolding;
 import dev.onebit.binarizer.BinarizeOptions;
 import dev.onebit.binarizer.BinarizeResult;
 import dev.onebit.binarizer.Binarizer;
@@ -102,6 +103,8 @@ final class ConvertCommand implements Callable<Integer> {
             graph = Calibration.calibrate(src.graph(), uncalibrated, calibData.batch(0, calibData.count()));
             calibMillis = (System.nanoTime() - t0) / 1_000_000;
         }
+        // alpha and a following BatchNorm become one per-channel affine: smaller, and one step at run time.
+        graph = BatchNormFolding.apply(graph);
 
         Map<String, String> meta = metadata(src, result, calibData);
         BnnWriter.Summary written = BnnWriter.write(target, graph, meta);

@@ -3,6 +3,7 @@ package dev.onebit.cli;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import dev.onebit.binarizer.BatchNormFolding;
 import dev.onebit.binarizer.BinarizeOptions;
 import dev.onebit.binarizer.Binarizer;
 import dev.onebit.binarizer.Calibration;
@@ -86,7 +87,7 @@ class ConvertCommandTest {
         Graph binarized = Binarizer.binarize(source, BinarizeOptions.of(Method.BWN)).graph();
         Dataset calib = Dataset.load(Path.of(train1k()), null, new float[] {0.286f}, new float[] {0.353f}, 300,
                 new int[] {1, 28, 28});
-        Graph calibrated = Calibration.calibrate(source, binarized, calib.batch(0, calib.count()));
+        Graph calibrated = BatchNormFolding.apply(Calibration.calibrate(source, binarized, calib.batch(0, calib.count())));
         Dataset test = Dataset.load(Path.of(test2k()), null, new float[] {0.286f}, new float[] {0.353f}, 64,
                 new int[] {1, 28, 28});
         Value x = test.batch(0, 64);

@@ -1,0 +1,128 @@
+package dev.onebit.binarizer;
+
+import dev.onebit.ir.Graph;
+import dev.onebit.ir.Node;
+import dev.onebit.ir.Tensor;
+import dev.onebit.runtime.OpRegistry;
+import dev.onebit.runtime.ShapeInference;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Pass {@value #NAME}: folds an inference BatchNormalization that directly follows a binary
+ * layer into that layer's alpha and bias, so that alpha and BN become one per-channel affine
+ * (scale {@code s = gamma / sqrt(var + eps)}, then {@code alpha' = s * alpha},
+ * {@code bias' = s * (bias - mean) + beta}).
+ *
+ * <p>Where {@code s} is negative, the channel's sign bits are flipped in every plane and
+ * {@code |s|} is used, so every alpha stays positive as the binarizer's conventions promise
+ * (and the fast kernels' integer thresholds need). The binary node then writes the BN's output
+ * value, which keeps the float graph's value names valid for comparisons.
+ *
+ * <p>Applied after {@link Calibration} (which fits the binary layers' own outputs, before any
+ * BN); the result computes the same function up to float rounding, with fewer nodes and
+ * 3 of every 4 per-channel BN vectors gone from the container.
+ */
+public final class BatchNormFolding {
+    /** The pass name. */
+    public static final String NAME = "fold-batchnorm";
+
+    private BatchNormFolding() {
+    }
+
+    /** The graph with every foldable BatchNormalization merged into its binary producer. */
+    public static Graph apply(Graph g) {
+        Map<String, Integer> readers = new HashMap<>();
+        for (Node n : g.nodes()) {
+            for (String in : n.inputs()) {
+                readers.merge(in, 1, Integer::sum);
+            }
+        }
+        g.outputs().forEach(o -> readers.merge(o.name(), 1, Integer::sum));
+        Map<String, Node> producers = new HashMap<>();
+        for (Node n : g.nodes()) {
+            n.outputs().forEach(o -> producers.put(o, n));
+        }
+        Graph.Builder b = g.toBuilder();
+        List<Node> nodes = new ArrayList<>(g.nodes());
+        boolean changed = false;
+        for (Node bn : g.nodes()) {
+            if (!bn.domain().isEmpty() || !bn.opType().equals("BatchNormalization") || bn.outputs().size() != 1) {
+                continue;
+            }
+            Node layer = producers.get(bn.input(0));
+            if (layer == null || !isBinaryLayer(layer) || readers.getOrDefault(layer.output(0), 0) != 1) {
+                continue;
+            }
+            Tensor gamma = g.initializer(bn.input(1));
+            Tensor beta = g.initializer(bn.input(2));
+            Tensor mean = g.initializer(bn.input(3));
+            Tensor var = g.initializer(bn.input(4));
+            Tensor bits = g.initializer(layer.input(1));
+            Tensor alpha = g.initializer(layer.input(2));
+            Tensor bias = layer.hasInput(3) ? g.initializer(layer.input(3)) : null;
+            if (gamma == null || beta == null || mean == null || var == null || bits == null || alpha == null
+                    || (layer.hasInput(3) && bias == null)) {
+                continue;
+            }
+            int planes = bits.shape()[0];
+            int m = bits.shape()[1];
+            if (gamma.size() != m || beta.size() != m || mean.size() != m || var.size() != m) {
+                continue;
+            }
+            float eps = bn.attrFloat("epsilon", 1e-5f);
+            float[] gm = gamma.toFloatArray();
+            float[] bt = beta.toFloatArray();
+            float[] mu = mean.toFloatArray();
+            float[] vr = var.toFloatArray();
+            float[] a = alpha.toFloatArray();
+            float[] c = bias == null ? new float[m] : bias.toFloatArray();
+            float[] signs = bits.toFloatArray();
+            int per = bits.size() / (planes * m);
+            for (int o = 0; o < m; o++) {
+                double s = gm[o] / Math.sqrt((double) vr[o] + eps);
+                c[o] = (float) (s * (c[o] - mu[o]) + bt[o]);
+                for (int k = 0; k < planes; k++) {
+                    a[k * m + o] = (float) (a[k * m + o] * Math.abs(s));
+                    if (s < 0) {
+                        int base = (k * m + o) * per;
+                        for (int j = 0; j < per; j++) {
+                            signs[base + j] = -signs[base + j];
+                        }
+                    }
+                }
+            }
+            String biasName = layer.hasInput(3) ? layer.input(3) : layer.name() + ".bias";
+            for (int i = 2; !layer.hasInput(3) && b.initializers().containsKey(biasName); i++) {
+                biasName = layer.name() + ".bias" + i;
+            }
+            b.initializer(layer.input(1), Tensor.ofSigns(bits.shape(), signs));
+            b.initializer(layer.input(2), Tensor.ofFloats(alpha.shape(), a));
+            b.initializer(biasName, Tensor.ofFloats(new int[] {m}, c));
+            List<String> inputs = new ArrayList<>(layer.inputs());
+            while (inputs.size() < 4) {
+                inputs.add("");
+            }
+            inputs.set(3, biasName);
+            Node folded = new Node(layer.name(), layer.opType(), layer.domain(), inputs, List.of(bn.output(0)),
+                    layer.attributes());
+            nodes.set(nodes.indexOf(layer), folded);
+            nodes.remove(bn);
+            changed = true;
+        }
+        if (!changed) {
+            return g;
+        }
+        b.nodes(nodes);
+        GraphEdit.prune(b, g.outputs());
+        return ShapeInference.infer(b.clearValueInfo().build());
+    }
+
+    private static boolean isBinaryLayer(Node n) {
+        return n.domain().equals(OpRegistry.ONEBIT_DOMAIN)
+                && (n.opType().equals("BinaryConv") || n.opType().equals("BinaryMatMul"));
+    }
+}
