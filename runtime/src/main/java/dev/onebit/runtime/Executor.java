@@ -101,6 +101,16 @@ public final class Executor {
         return new Executor(graph, OpRegistry.standard());
     }
 
+    /**
+     * Prepares a graph with the operators of {@code registry}, such as
+     * {@link OpRegistry#reference()}.
+     *
+     * @throws ModelException listing every unsupported node, or naming an invalid one
+     */
+    public static Executor create(Graph graph, OpRegistry registry) {
+        return new Executor(graph, registry);
+    }
+
     /** The graph this executor runs. */
     public Graph graph() {
         return graph;

@@ -52,6 +52,16 @@ public final class OpRegistry {
     }
 
     /**
+     * Every operator onebit ships, with the binary layers always on their reference kernels
+     * (never the XNOR ones; see {@code BinaryOps}): a second opinion on whole graphs.
+     */
+    public static OpRegistry reference() {
+        OpRegistry r = new OpRegistry();
+        Ops.registerAll(r, false);
+        return r;
+    }
+
+    /**
      * Adds an operator for opsets {@code minOpset..maxOpset}; several entries may cover
      * disjoint ranges of one operator whose semantics changed between versions.
      */

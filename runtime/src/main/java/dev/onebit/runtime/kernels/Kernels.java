@@ -11,7 +11,10 @@ import java.util.function.IntConsumer;
  * Chooses the kernel implementations for this JVM: the Vector API ones when the
  * {@code jdk.incubator.vector} module is in the boot layer (the JVM was started with
  * {@code --add-modules jdk.incubator.vector}) and their classes load, the portable ones
- * otherwise. Setting the system property {@code onebit.kernels=scalar} forces the portable ones.
+ * otherwise. Setting the system property {@code onebit.kernels=scalar} forces the portable ones;
+ * {@code onebit.kernels=reference} keeps the fast float kernels but makes the binary layers
+ * ({@code dev.onebit.runtime.ops.BinaryOps}) run their reference kernels instead of the XNOR
+ * ones, for comparing the two on whole graphs.
  *
  * <p>Kernels run on the calling thread unless the system property {@code onebit.threads} asks
  * for more (a number, or {@code auto} for one per available processor); the large ones then
@@ -19,14 +22,17 @@ import java.util.function.IntConsumer;
  */
 public final class Kernels {
     private static final FloatGemm SCALAR = new ScalarGemm();
-    private static final FloatGemm VECTOR = loadVector();
+    private static final FloatGemm VECTOR = loadVector("dev.onebit.runtime.kernels.VectorGemm", FloatGemm.class);
+    private static final BinaryGemm SCALAR_BINARY = new ScalarBinaryGemm();
+    private static final BinaryGemm VECTOR_BINARY = loadVector("dev.onebit.runtime.kernels.VectorBinaryGemm", BinaryGemm.class);
+    private static final boolean XNOR = !"reference".equals(System.getProperty("onebit.kernels"));
     private static final int THREADS = threadsFromProperty();
     private static volatile ForkJoinPool pool;
 
     private Kernels() {
     }
 
-    private static FloatGemm loadVector() {
+    private static <T> T loadVector(String className, Class<T> type) {
         if ("scalar".equals(System.getProperty("onebit.kernels"))) {
             return null;
         }
@@ -35,8 +41,8 @@ public final class Kernels {
         }
         try {
             // By name so that a JVM without the module (or older than the classes) never links them.
-            Class<?> c = Class.forName("dev.onebit.runtime.kernels.VectorGemm");
-            return (FloatGemm) c.getDeclaredConstructor().newInstance();
+            Class<?> c = Class.forName(className);
+            return type.cast(c.getDeclaredConstructor().newInstance());
         } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
             return null;
         }
@@ -115,5 +121,25 @@ public final class Kernels {
     /** The Vector API {@link FloatGemm}, or null when it is not available. */
     public static FloatGemm vectorGemm() {
         return VECTOR;
+    }
+
+    /** The fastest {@link BinaryGemm} this JVM can run. */
+    public static BinaryGemm binaryGemm() {
+        return VECTOR_BINARY != null ? VECTOR_BINARY : SCALAR_BINARY;
+    }
+
+    /** The portable {@link BinaryGemm}, whatever the JVM. */
+    public static BinaryGemm scalarBinaryGemm() {
+        return SCALAR_BINARY;
+    }
+
+    /** The Vector API {@link BinaryGemm}, or null when it is not available. */
+    public static BinaryGemm vectorBinaryGemm() {
+        return VECTOR_BINARY;
+    }
+
+    /** False when {@code onebit.kernels=reference} asks binary layers for their reference kernels. */
+    public static boolean xnorEnabled() {
+        return XNOR;
     }
 }

@@ -7,6 +7,8 @@ import dev.onebit.runtime.Kernel;
 import dev.onebit.runtime.NodeContext;
 import dev.onebit.runtime.OpRegistry;
 import dev.onebit.runtime.Value;
+import dev.onebit.runtime.kernels.BinaryConvolution;
+import dev.onebit.runtime.kernels.BinaryDense;
 import dev.onebit.runtime.kernels.Convolution;
 import dev.onebit.runtime.kernels.ConvGeometry;
 import dev.onebit.runtime.kernels.Kernels;
@@ -57,16 +59,38 @@ import java.util.Arrays;
  *       dilations, padded taps counting as 0 (count_include_pad). Attributes:
  *       {@code kernel_shape, strides, pads, dilations, auto_pad}, copied from the conv.</dd>
  * </dl>
+ *
+ * <h2>Kernels</h2>
+ * The <em>reference kernels</em> here compute BinaryConv and BinaryMatMul as the float Conv or
+ * product with the effective weight W; they define the results. When a layer's input X is
+ * ±1 (every element exactly -1f or +1f, as after {@code Binarize}, also through a MaxPool or
+ * a reshape), the <em>XNOR kernels</em> {@link BinaryConvolution} and {@link BinaryDense}
+ * compute the same thing on bit-packed words: per plane the exact integer dot product
+ * {@code valid - 2 * popcount(x XOR b)} (padded taps counting 0), then
+ * {@code sum_k alpha[k][o] * dot_k} in float. They differ from the reference by float rounding
+ * only.
+ *
+ * <p>Whether X is ±1 is decided by the data at run time, not by the graph: the XNOR kernel
+ * verifies every element while it packs the bits (one compare each, fused with the packing)
+ * and hands the run back to the reference kernel when one is not ±1 (a BWN or CBD layer with
+ * real-valued inputs is rejected after its first few values). So there is no attribute to
+ * keep in sync with the graph, a graph means the same whichever kernel runs, and any producer
+ * of ±1 values (Binarize, a MaxPool or Reshape of it, a graph input) gets the fast path.
+ *
+ * <p>The system property {@code onebit.kernels=reference} makes the standard registry use the
+ * reference kernels only; {@link OpRegistry#reference()} gives such a registry in any JVM, for
+ * comparing the two on whole graphs.
  */
 public final class BinaryOps {
     private BinaryOps() {
     }
 
-    static void register(OpRegistry r) {
+    /** Registers the operators; {@code xnor} false leaves the binary layers on their reference kernels. */
+    static void register(OpRegistry r, boolean xnor) {
         int v = OpRegistry.ONEBIT_OPSET;
         r.register(OpRegistry.ONEBIT_DOMAIN, "Binarize", v, v, BinaryOps::binarize);
-        r.register(OpRegistry.ONEBIT_DOMAIN, "BinaryConv", v, v, BinaryOps::binaryConv);
-        r.register(OpRegistry.ONEBIT_DOMAIN, "BinaryMatMul", v, v, BinaryOps::binaryMatMul);
+        r.register(OpRegistry.ONEBIT_DOMAIN, "BinaryConv", v, v, ctx -> binaryConv(ctx, xnor));
+        r.register(OpRegistry.ONEBIT_DOMAIN, "BinaryMatMul", v, v, ctx -> binaryMatMul(ctx, xnor));
         r.register(OpRegistry.ONEBIT_DOMAIN, "ActivationScale", v, v, BinaryOps::activationScale);
     }
 
@@ -135,7 +159,7 @@ public final class BinaryOps {
         }
     }
 
-    private static Kernel binaryConv(NodeContext ctx) {
+    private static Kernel binaryConv(NodeContext ctx, boolean xnor) {
         Node node = ctx.node();
         Tensor b = ctx.constant(1);
         float[] w = weight(ctx, b);
@@ -158,6 +182,16 @@ public final class BinaryOps {
         if (biasValues != null && biasValues.length != wShape[0]) {
             throw ctx.error("bias has " + biasValues.length + " values, expected " + wShape[0]);
         }
+        BinaryConvolution fast = null;
+        if (xnor) {
+            try {
+                fast = new BinaryConvolution(Kernels.binaryGemm(), params, b, ctx.constant(2).toFloatArray());
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                // Whatever the XNOR kernel cannot take, the reference kernel runs (or reports).
+                fast = null;
+            }
+        }
+        BinaryConvolution xnorConv = fast;
         return new Kernel() {
             @Override
             public Value[] run(Value[] inputs) {
@@ -166,13 +200,22 @@ public final class BinaryOps {
                 Value scale = FloatArgs.optionalFloat(ctx, inputs, 4, "scale");
                 try {
                     int[] shape = conv.outputShape(x.shape, wShape);
-                    float[] y = conv.run(x.floats, x.shape, null, null, null);
                     int m = shape[1];
-                    int positions = y.length / Math.max(1, shape[0] * m);
+                    int positions = 1;
+                    for (int d = 2; d < shape.length; d++) {
+                        positions *= shape[d];
+                    }
                     if (scale != null && scale.size() != shape[0] * positions) {
                         throw ctx.error("scale has shape " + Arrays.toString(scale.shape) + ", expected ["
                                 + shape[0] + ", 1, ...] with " + positions + " positions");
                     }
+                    if (xnorConv != null) {
+                        float[] y = xnorConv.run(x.floats, x.shape, scale == null ? null : scale.floats, biasValues);
+                        if (y != null) {
+                            return new Value[] {Value.ofFloats(shape, y)};
+                        }
+                    }
+                    float[] y = conv.run(x.floats, x.shape, null, null, null);
                     for (int n = 0; n < shape[0]; n++) {
                         for (int o = 0; o < m; o++) {
                             int base = (n * m + o) * positions;
@@ -205,7 +248,7 @@ public final class BinaryOps {
         };
     }
 
-    private static Kernel binaryMatMul(NodeContext ctx) {
+    private static Kernel binaryMatMul(NodeContext ctx, boolean xnor) {
         Node node = ctx.node();
         Tensor b = ctx.constant(1);
         float[] w = weight(ctx, b);
@@ -226,12 +269,19 @@ public final class BinaryOps {
         var gemm = Kernels.floatGemm();
         // W is [OUT][IN] = B^T of X·B, packed once as the left operand.
         var packed = gemm.pack(w, 0, in, 1, out, in, 1f);
+        BinaryDense xnorDense = xnor ? new BinaryDense(Kernels.binaryGemm(), b, ctx.constant(2).toFloatArray()) : null;
         return new Kernel() {
             @Override
             public Value[] run(Value[] inputs) {
                 Value x = FloatArgs.floatInput(ctx, inputs, 0, "X");
                 int[] shape = outShape(x);
                 int rows = x.size() / Math.max(1, in);
+                if (xnorDense != null) {
+                    float[] y = xnorDense.run(x.floats, rows, bias);
+                    if (y != null) {
+                        return new Value[] {Value.ofFloats(shape, y)};
+                    }
+                }
                 float[] y = new float[Math.multiplyExact(rows, out)];
                 MatMulOps.product(gemm, rows, out, in, 1f, x.floats, 0, in, 1, null, 0, 0, 0, packed, bias, false, y, 0);
                 return new Value[] {Value.ofFloats(shape, y)};

@@ -1,0 +1,483 @@
+package dev.onebit.runtime.kernels;
+
+import dev.onebit.ir.DataType;
+import dev.onebit.ir.Tensor;
+
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The XNOR convolution: a BinaryConv ({@code dev.onebit.runtime.ops.BinaryOps}) whose input is
+ * ±1, computed on bit-packed words. The weight's K planes are prepared once; a run checks
+ * that the input really is ±1 while packing it, and returns null otherwise, so the caller can
+ * fall back to the float kernel (the result is then never approximate).
+ *
+ * <h2>Per image</h2>
+ * <ol>
+ *   <li><b>Pack.</b> Each group's {@code C/group} channels are packed 64 to a long
+ *       ({@link BinaryGemm#packChannels}), channel-block-major: {@code [group][block][pixel]},
+ *       plus one zero word after each block's pixels. Unused channel bits are 0.</li>
+ *   <li><b>Unfold.</b> An im2col of words: for every output position and every (tap, block)
+ *       the word under that tap, written in the column panels {@link BinaryGemm#popcounts}
+ *       reads. A tap in the zero padding (or a column past the last position) reads the zero
+ *       word, i.e. 64 times +1. Tables of source pixels per (tap, position) are computed once
+ *       per input shape.</li>
+ *   <li><b>Popcount.</b> One product per group: rows are (plane, output channel), depth is
+ *       taps x blocks, columns are positions. {@code pop = sum popcount(w XOR a)}.</li>
+ *   <li><b>Exact padding.</b> Over all taps, padded ones read as +1, the ±1 dot product is
+ *       {@code Cg * taps - 2 * pop}. A padded tap must contribute 0 instead of
+ *       {@code sum_c w[o][c][t]} (its weights times +1), so a <em>correction term</em> is
+ *       subtracted: {@code dot = Cg * taps - 2 * pop - sum over padded taps t of T[o][t]},
+ *       where {@code T[o][t] = Cg - 2 * popcount(w[o][t])} is computed with the weights.
+ *       Positions are grouped by their set of padded taps (a handful of border classes; the
+ *       interior needs none), and each class's sums are computed once per input shape.</li>
+ *   <li><b>Affine.</b> In float: {@code y = (sum_k alpha[k][o] * dot_k) * scale + bias}, the
+ *       reference's order of scale and bias. The integer dot products are exact; the float
+ *       output differs from the reference (which sums x * W in float) by rounding only.</li>
+ * </ol>
+ *
+ * <p>Thread-safe: the per-shape tables are immutable and scratch arrays are per thread.
+ */
+public final class BinaryConvolution {
+    /** Below this many word operations per group and image, other threads cost more than they save. */
+    private static final long MIN_PARALLEL_WORDS = 1L << 18;
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private final BinaryGemm gemm;
+    private final Convolution.Params params;
+    private final int planes;
+    private final int m;
+    private final int cg;
+    private final int group;
+    private final int mg;
+    private final int[] kernel;
+    private final int kc;
+    /** Words per pixel and group: ceil(Cg / 64). */
+    private final int blocks;
+    private final int depth;
+    private final int rowsG;
+    /** [group][plane * mg + o'][tap * blocks + block] */
+    private final long[] weights;
+    /** [group][plane * mg + o'][tap]: sum over channels of the ±1 weights of that tap. */
+    private final int[] tapSums;
+    private final float[] alpha;
+    private final int threads;
+    private final long minParallelWords;
+    private volatile Plan plan;
+
+    /**
+     * Prepares the layer.
+     *
+     * @param b the binary weight, BIT {@code [K, M, C/group, kernel...]}
+     * @param alpha {@code [K, M]}
+     * @throws IllegalArgumentException if the weight does not fit the attributes
+     */
+    public BinaryConvolution(BinaryGemm gemm, Convolution.Params params, Tensor b, float[] alpha) {
+        this(gemm, params, b, alpha, Kernels.threads(), MIN_PARALLEL_WORDS);
+    }
+
+    /**
+     * As the public constructor, splitting each product's columns into up to {@code threads}
+     * parts (run by {@link Kernels#parallelFor}) when it has at least {@code minParallelWords}
+     * word operations.
+     */
+    BinaryConvolution(BinaryGemm gemm, Convolution.Params params, Tensor b, float[] alpha, int threads,
+                      long minParallelWords) {
+        if (b.type() != DataType.BIT || b.rank() < 4) {
+            throw new IllegalArgumentException("B must be a BIT tensor [planes, M, C/group, kernel...], got " + b);
+        }
+        int[] s = b.shape();
+        this.gemm = gemm;
+        this.params = params;
+        this.threads = threads;
+        this.minParallelWords = minParallelWords;
+        this.planes = s[0];
+        this.m = s[1];
+        this.cg = s[2];
+        this.group = params.group();
+        this.kernel = Arrays.copyOfRange(s, 3, s.length);
+        if (group < 1 || m % group != 0) {
+            throw new IllegalArgumentException("group " + group + " does not divide the " + m + " output channels");
+        }
+        if (params.kernelShape() != null && !Arrays.equals(params.kernelShape(), kernel)) {
+            throw new IllegalArgumentException("kernel_shape " + Arrays.toString(params.kernelShape())
+                    + " does not match weight shape " + Arrays.toString(s));
+        }
+        if (alpha.length != planes * m) {
+            throw new IllegalArgumentException("alpha has " + alpha.length + " values, expected " + planes + " x " + m);
+        }
+        this.alpha = alpha.clone();
+        this.mg = m / group;
+        this.kc = Convolution.count(kernel);
+        this.blocks = (cg + 63) >>> 6;
+        this.depth = Math.multiplyExact(kc, blocks);
+        this.rowsG = planes * mg;
+        this.weights = new long[Math.multiplyExact(group * rowsG, depth)];
+        this.tapSums = new int[group * rowsG * kc];
+        byte[] bits = new byte[b.bytes().remaining()];
+        b.bytes().get(bits);
+        for (int k = 0; k < planes; k++) {
+            for (int o = 0; o < m; o++) {
+                int g = o / mg;
+                int row = g * rowsG + k * mg + o % mg;
+                for (int c = 0; c < cg; c++) {
+                    int e = ((k * m + o) * cg + c) * kc;
+                    for (int t = 0; t < kc; t++, e++) {
+                        if ((bits[e >>> 3] >>> (e & 7) & 1) != 0) {
+                            weights[row * depth + t * blocks + (c >>> 6)] |= 1L << (c & 63);
+                        }
+                    }
+                }
+                for (int t = 0; t < kc; t++) {
+                    int negative = 0;
+                    for (int w = 0; w < blocks; w++) {
+                        negative += Long.bitCount(weights[row * depth + t * blocks + w]);
+                    }
+                    tapSums[row * kc + t] = cg - 2 * negative;
+                }
+            }
+        }
+    }
+
+    /** The engine this layer runs on. */
+    public BinaryGemm gemm() {
+        return gemm;
+    }
+
+    /** The output shape {@code [N, M, out...]} for an input shape. */
+    public int[] outputShape(int[] xShape) {
+        ConvGeometry g = geometry(xShape);
+        int[] o = new int[xShape.length];
+        o[0] = xShape[0];
+        o[1] = m;
+        System.arraycopy(g.out, 0, o, 2, g.rank());
+        return o;
+    }
+
+    private ConvGeometry geometry(int[] xShape) {
+        if (xShape.length != kernel.length + 2) {
+            throw new IllegalArgumentException("input has rank " + xShape.length + ", weight has rank " + (kernel.length + 2));
+        }
+        if (xShape[1] != cg * group) {
+            throw new IllegalArgumentException("input has " + xShape[1] + " channels, weight expects " + cg + " x group " + group);
+        }
+        return ConvGeometry.of(Arrays.copyOfRange(xShape, 2, xShape.length), kernel, params.strides(),
+                params.dilations(), params.pads(), params.autoPad(), false);
+    }
+
+    /**
+     * Runs the layer: {@code y = (sum_k alpha[k][o] * dot_k) * scale + bias}.
+     *
+     * @param scale per-position scale {@code [N, 1, out...]} (N x positions values), or null
+     * @param bias {@code [M]}, or null
+     * @return the output shaped as {@link #outputShape}, or null when x is not all ±1
+     */
+    public float[] run(float[] x, int[] xShape, float[] scale, float[] bias) {
+        Plan pl = plan(xShape);
+        int n = xShape[0];
+        int opos = pl.opos;
+        if (scale != null && scale.length != n * opos) {
+            throw new IllegalArgumentException("scale has " + scale.length + " values, expected " + n * opos);
+        }
+        if (bias != null && bias.length != m) {
+            throw new IllegalArgumentException("bias has " + bias.length + " values, expected " + m);
+        }
+        if (!looksLikeSigns(x)) {
+            return null;
+        }
+        float[] y = new float[Math.multiplyExact(n * m, opos)];
+        Scratch s = SCRATCH.get();
+        for (int img = 0; img < n; img++) {
+            if (!pack(x, img, pl, s)) {
+                return null;
+            }
+            for (int g = 0; g < group; g++) {
+                int[] pop = groupPopcounts(pl, g, s);
+                for (int oi = 0; oi < mg; oi++) {
+                    affine(pl, g, oi, pop, img, scale, bias, y);
+                }
+            }
+        }
+        return y;
+    }
+
+    /**
+     * Output channel {@code g * mg + oi} of image {@code img} from the group's popcounts:
+     * {@code y = (sum_k alpha[k][o] * dot_k) * scale + bias} with {@code dot = Cg * taps - 2 * pop}
+     * in one pass over the positions, then the border positions again with their corrected
+     * dot products, in the same order of float operations.
+     */
+    private void affine(Plan pl, int g, int oi, int[] pop, int img, float[] scale, float[] bias, float[] y) {
+        int o = g * mg + oi;
+        int opos = pl.opos;
+        int yb = (img * m + o) * opos;
+        int sb = img * opos;
+        int full = cg * kc;
+        float add = bias == null ? 0f : bias[o];
+        float a0 = alpha[o];
+        int d0 = oi * pl.ldc;
+        if (planes == 1) {
+            // The common case in one fused loop.
+            if (scale == null) {
+                for (int j = 0; j < opos; j++) {
+                    y[yb + j] = a0 * (full - 2 * pop[d0 + j]) + add;
+                }
+            } else {
+                for (int j = 0; j < opos; j++) {
+                    y[yb + j] = a0 * (full - 2 * pop[d0 + j]) * scale[sb + j] + add;
+                }
+            }
+        } else {
+            for (int j = 0; j < opos; j++) {
+                y[yb + j] = a0 * (full - 2 * pop[d0 + j]);
+            }
+            for (int k = 1; k < planes; k++) {
+                float a = alpha[k * m + o];
+                int db = (k * mg + oi) * pl.ldc;
+                for (int j = 0; j < opos; j++) {
+                    y[yb + j] += a * (full - 2 * pop[db + j]);
+                }
+            }
+            for (int j = 0; j < opos; j++) {
+                y[yb + j] = (scale == null ? y[yb + j] : y[yb + j] * scale[sb + j]) + add;
+            }
+        }
+        int[] corr = pl.corrections[g];
+        for (int i = 0; i < pl.border.length; i++) {
+            int j = pl.border[i];
+            int cb = pl.borderClass[i] * rowsG;
+            float v = a0 * (full - 2 * pop[d0 + j] - corr[cb + oi]);
+            for (int k = 1; k < planes; k++) {
+                int row = k * mg + oi;
+                v += alpha[k * m + o] * (full - 2 * pop[row * pl.ldc + j] - corr[cb + row]);
+            }
+            y[yb + j] = (scale == null ? v : v * scale[sb + j]) + add;
+        }
+    }
+
+    /**
+     * The exact integer dot products of the ±1 input with every binary plane, padded taps
+     * counting 0: {@code [N, K * M, out positions]}, row {@code k * M + o}. For tests and
+     * diagnostics.
+     *
+     * @return the dot products, or null when x is not all ±1
+     */
+    public int[] dots(float[] x, int[] xShape) {
+        Plan pl = plan(xShape);
+        int n = xShape[0];
+        int opos = pl.opos;
+        int[] out = new int[Math.multiplyExact(n * planes * m, opos)];
+        Scratch s = SCRATCH.get();
+        for (int img = 0; img < n; img++) {
+            if (!pack(x, img, pl, s)) {
+                return null;
+            }
+            for (int g = 0; g < group; g++) {
+                int[] pop = groupPopcounts(pl, g, s);
+                int full = cg * kc;
+                int[] corr = pl.corrections[g];
+                for (int k = 0; k < planes; k++) {
+                    for (int oi = 0; oi < mg; oi++) {
+                        int row = k * mg + oi;
+                        int at = ((img * planes + k) * m + g * mg + oi) * opos;
+                        for (int j = 0; j < opos; j++) {
+                            out[at + j] = full - 2 * pop[row * pl.ldc + j];
+                        }
+                        for (int i = 0; i < pl.border.length; i++) {
+                            out[at + pl.border[i]] -= corr[pl.borderClass[i] * rowsG + row];
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A cheap first look, so that a float input does not pay for packing before it is rejected. */
+    private static boolean looksLikeSigns(float[] x) {
+        for (int i = 0, e = Math.min(16, x.length); i < e; i++) {
+            if (x[i] != 1f && x[i] != -1f) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Packs image {@code img} into {@code s.planar}; false when a value is not ±1. */
+    private boolean pack(float[] x, int img, Plan pl, Scratch s) {
+        int hw = pl.hw;
+        int stride = hw + 1;
+        long[] planar = s.planar(group * blocks * stride);
+        boolean signs = true;
+        for (int g = 0; g < group; g++) {
+            int at = g * blocks * stride;
+            signs &= gemm.packChannels(x, (img * group + g) * cg * hw, cg, hw, planar, at, stride);
+            for (int w = 0; w < blocks; w++) {
+                planar[at + w * stride + hw] = 0L;
+            }
+        }
+        return signs;
+    }
+
+    /**
+     * Group {@code g}'s popcounts {@code [rowsG][ldc]} (valid for positions below opos), in
+     * the scratch's buffer; padded taps counted as +1 (see the class comment).
+     */
+    private int[] groupPopcounts(Plan pl, int g, Scratch s) {
+        int pc = gemm.panelColumns();
+        int panels = pl.panels;
+        long[] cols = s.cols(panels * depth * pc);
+        int[] d = s.dots(rowsG * pl.ldc);
+        long[] planar = s.planar;
+        int gBase = g * blocks * (pl.hw + 1);
+        int aBase = g * rowsG * depth;
+        long work = (long) rowsG * depth * pl.ldc;
+        int parts = threads <= 1 || work < minParallelWords ? 1 : Math.min(threads, panels);
+        Kernels.parallelFor(parts, part -> {
+            int p0 = (int) ((long) panels * part / parts);
+            int p1 = (int) ((long) panels * (part + 1) / parts);
+            unfold(pl, planar, gBase, cols, p0, p1, pc);
+            gemm.popcounts(weights, aBase, rowsG, depth, cols, p0 * depth * pc, p1 - p0, d, p0 * pc, pl.ldc);
+        });
+        return d;
+    }
+
+    /** im2col of words for panels {@code p0..p1-1}: {@code cols[p][tap * blocks + block][lane]}. */
+    private void unfold(Plan pl, long[] planar, int gBase, long[] cols, int p0, int p1, int pc) {
+        int stride = pl.hw + 1;
+        int[] src = pl.src;
+        int ldc = pl.ldc;
+        for (int p = p0; p < p1; p++) {
+            int out = p * depth * pc;
+            int j0 = p * pc;
+            for (int t = 0; t < kc; t++) {
+                int sb = t * ldc + j0;
+                for (int w = 0; w < blocks; w++, out += pc) {
+                    int base = gBase + w * stride;
+                    for (int lane = 0; lane < pc; lane++) {
+                        cols[out + lane] = planar[base + src[sb + lane]];
+                    }
+                }
+            }
+        }
+    }
+
+    private Plan plan(int[] xShape) {
+        Plan p = plan;
+        int[] spatial = Arrays.copyOfRange(xShape, 2, xShape.length);
+        if (p != null && Arrays.equals(p.spatial, spatial) && xShape[1] == cg * group) {
+            return p;
+        }
+        p = new Plan(spatial, geometry(xShape));
+        plan = p;
+        return p;
+    }
+
+    /** Everything that depends on the input's spatial shape; immutable once built. */
+    private final class Plan {
+        final int[] spatial;
+        final int hw;
+        final int opos;
+        final int panels;
+        final int ldc;
+        /** [tap][ldc]: source pixel of each (tap, position), or hw (the zero word) when padded or past the end. */
+        final int[] src;
+        /** Positions with at least one padded tap, and the index of their class of padded taps. */
+        final int[] border;
+        final int[] borderClass;
+        /** Per group, [class][rowsG]: sum of the padded taps' weight sums, subtracted from the dot. */
+        final int[][] corrections;
+
+        Plan(int[] spatial, ConvGeometry g) {
+            this.spatial = spatial;
+            this.hw = g.inCount();
+            this.opos = g.outCount();
+            int pc = gemm.panelColumns();
+            this.panels = (opos + pc - 1) / pc;
+            this.ldc = panels * pc;
+            this.src = new int[Math.multiplyExact(kc, ldc)];
+            Arrays.fill(src, hw);
+            int r = g.rank();
+            int[] o = new int[r];
+            int[] t = new int[r];
+            Map<BitSet, Integer> classes = new HashMap<>();
+            int[] borderAll = new int[opos];
+            int[] classAll = new int[opos];
+            int nb = 0;
+            for (int j = 0; j < opos; j++) {
+                Arrays.fill(t, 0);
+                BitSet padded = null;
+                for (int tap = 0; tap < kc; tap++) {
+                    int flat = 0;
+                    boolean inside = true;
+                    for (int d = 0; d < r; d++) {
+                        int pos = o[d] * g.strides[d] - g.padBegin[d] + t[d] * g.dilations[d];
+                        inside &= pos >= 0 && pos < g.in[d];
+                        flat = flat * g.in[d] + pos;
+                    }
+                    if (inside) {
+                        src[tap * ldc + j] = flat;
+                    } else {
+                        if (padded == null) {
+                            padded = new BitSet(kc);
+                        }
+                        padded.set(tap);
+                    }
+                    Convolution.increment(t, g.kernel);
+                }
+                if (padded != null) {
+                    borderAll[nb] = j;
+                    classAll[nb++] = classes.computeIfAbsent(padded, k -> classes.size());
+                }
+                Convolution.increment(o, g.out);
+            }
+            this.border = Arrays.copyOf(borderAll, nb);
+            this.borderClass = Arrays.copyOf(classAll, nb);
+            this.corrections = new int[group][classes.size() * rowsG];
+            for (Map.Entry<BitSet, Integer> e : classes.entrySet()) {
+                BitSet set = e.getKey();
+                int cb = e.getValue() * rowsG;
+                for (int gi = 0; gi < group; gi++) {
+                    for (int row = 0; row < rowsG; row++) {
+                        int sum = 0;
+                        int base = (gi * rowsG + row) * kc;
+                        for (int tap = set.nextSetBit(0); tap >= 0; tap = set.nextSetBit(tap + 1)) {
+                            sum += tapSums[base + tap];
+                        }
+                        corrections[gi][cb + row] = sum;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Per-thread buffers, grown on demand; every element a run reads is written first. */
+    private static final class Scratch {
+        long[] planar = new long[0];
+        long[] cols = new long[0];
+        int[] dots = new int[0];
+
+        long[] planar(int n) {
+            if (planar.length < n) {
+                planar = new long[n];
+            }
+            return planar;
+        }
+
+        long[] cols(int n) {
+            if (cols.length < n) {
+                cols = new long[n];
+            }
+            return cols;
+        }
+
+        int[] dots(int n) {
+            if (dots.length < n) {
+                dots = new int[n];
+            }
+            return dots;
+        }
+    }
+}

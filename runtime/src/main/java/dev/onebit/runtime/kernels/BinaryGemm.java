@@ -1,0 +1,100 @@
+package dev.onebit.runtime.kernels;
+
+/**
+ * The engine under the XNOR kernels ({@link BinaryConvolution}, {@link BinaryDense}): sign
+ * packing of float activations and a popcount "matrix product" of bit-packed ±1 matrices.
+ *
+ * <p>Bits follow onebit's convention (bit 1 means -1, sign(0) = +1). For two ±1 vectors of
+ * {@code n} elements packed into words whose unused high bits are 0 in both, the dot product
+ * is {@code n - 2 * popcount(a XOR b)} summed over the words: a mismatch is a product of -1,
+ * and a zero tail bit matches a zero tail bit, so the tail adds nothing to the popcount.
+ *
+ * <p>The product {@link #popcounts} reads {@code A} row-major and unpacked (its words are
+ * broadcast) and {@code B} packed in panels of {@link #panelColumns()} columns (loaded as
+ * vectors). Callers lay out {@code B} with {@link #panelColumns()} themselves; for a
+ * convolution that is an im2col of the packed activations, for a fully connected layer the
+ * packed weight.
+ *
+ * <p>Implementations are stateless and may be used from several threads at once. All of them
+ * give identical results: everything here is integer arithmetic.
+ */
+public interface BinaryGemm {
+
+    /** Columns of {@code B} per packed panel. */
+    int panelColumns();
+
+    /** A short name for logs and benchmarks. */
+    String name();
+
+    /**
+     * Computes {@code c[cOffset + i * ldc + j] = sum_r bitCount(A[i][r] ^ B[r][j])} for
+     * {@code i < rows} and every column {@code j < panels * panelColumns()}, where
+     * {@code A[i][r] = a[aOffset + i * depth + r]} and
+     * {@code B[r][j] = b[bOffset + (j / P) * depth * P + r * P + j % P]} with {@code P =}
+     * {@link #panelColumns()}. Columns past the caller's real ones (zero words in the last
+     * panel) are computed too, so {@code ldc} must leave room for them.
+     */
+    void popcounts(long[] a, int aOffset, int rows, int depth, long[] b, int bOffset, int panels,
+                   int[] c, int cOffset, int ldc);
+
+    /**
+     * Packs the signs of {@code count} contiguous floats: bit {@code k % 64} of
+     * {@code out[outOffset + k / 64]} is set when {@code x[offset + k] < 0}. Every word is
+     * written; bits past {@code count} are 0.
+     *
+     * @return true when every value was exactly -1 or +1 (so the bits represent it exactly)
+     */
+    boolean packSigns(float[] x, int offset, int count, long[] out, int outOffset);
+
+    /**
+     * Packs {@code channels} planes of {@code plane} floats ({@code x[offset + c * plane + p]})
+     * across channels: bit {@code c % 64} of {@code out[outOffset + (c / 64) * outStride + p]}
+     * is set when the value is negative. Words {@code p < plane} of every block are written
+     * (unused channel bits 0); the rest of the stride is not touched.
+     *
+     * @return true when every value was exactly -1 or +1
+     */
+    boolean packChannels(float[] x, int offset, int channels, int plane, long[] out, int outOffset, int outStride);
+
+    /**
+     * The scalar sign packing of {@link #packChannels}, shared by implementations for what
+     * their vectors do not cover: pixels {@code p0..p1-1} only.
+     */
+    static boolean packChannelsScalar(float[] x, int offset, int channels, int plane, int p0, int p1,
+                                      long[] out, int outOffset, int outStride) {
+        boolean signs = true;
+        for (int c0 = 0; c0 < channels; c0 += 64) {
+            int o = outOffset + (c0 >>> 6) * outStride;
+            java.util.Arrays.fill(out, o + p0, o + p1, 0L);
+            int c1 = Math.min(channels, c0 + 64);
+            for (int c = c0; c < c1; c++) {
+                int src = offset + c * plane;
+                long bit = 1L << (c & 63);
+                for (int p = p0; p < p1; p++) {
+                    float v = x[src + p];
+                    // v < 0 and not the sign bit: -0.0 is +1 (and is not a sign value anyway).
+                    out[o + p] |= v < 0 ? bit : 0L;
+                    signs &= v == 1f | v == -1f;
+                }
+            }
+        }
+        return signs;
+    }
+
+    /** The scalar {@link #packSigns}, shared by implementations for their tails. */
+    static boolean packSignsScalar(float[] x, int offset, int count, long[] out, int outOffset) {
+        boolean signs = true;
+        for (int w = 0; w * 64 < count; w++) {
+            long word = 0;
+            int n = Math.min(64, count - w * 64);
+            int src = offset + w * 64;
+            for (int k = 0; k < n; k++) {
+                float v = x[src + k];
+                word |= v < 0 ? 1L << k : 0L;
+                signs &= v == 1f | v == -1f;
+            }
+            out[outOffset + w] = word;
+        }
+        return signs;
+    }
+}

@@ -1,0 +1,232 @@
+package dev.onebit.runtime.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link BinaryGemm} on the Vector API. {@link VectorOperators#BIT_COUNT} on a
+ * {@link LongVector} becomes {@code vpopcntq} where AVX-512 VPOPCNTDQ exists, so one
+ * XOR-popcount-add step handles eight 64-bit words.
+ *
+ * <p>The register tile is six rows of {@code A} by four vectors of {@code B} columns: 24
+ * accumulators, each step of the dot product loading four vectors of the packed {@code B}
+ * panel and broadcasting six words of {@code A} (a broadcast from memory is a load, not a
+ * shuffle), then 24 XOR, popcount and add. Lanes are output columns, so a finished tile row
+ * is stored as it is, narrowed to ints, with no transposition. Leftover rows use a one-row
+ * tile.
+ *
+ * <p>Sign packing compares float vectors with zero and turns the lane masks into bits:
+ * across channels a masked OR of the channel's bit into one word per pixel lane, along a
+ * row the mask's bits directly ({@link VectorMask#toLong()}). The ±1 check rides along.
+ *
+ * <p>Loaded reflectively by {@link Kernels} only when {@code jdk.incubator.vector} is present.
+ */
+public final class VectorBinaryGemm implements BinaryGemm {
+    private static final VectorSpecies<Long> L = LongVector.SPECIES_PREFERRED;
+    private static final int V = L.length();
+    /** Floats and ints with as many lanes as {@link #L}, to move between them lane for lane. */
+    private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(32 * V));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(32 * V));
+    /** The widest float vector, for packing along a row. */
+    private static final VectorSpecies<Float> FW = FloatVector.SPECIES_PREFERRED;
+    private static final int P = 4 * V;
+
+    /** Creates the implementation; it holds no state. */
+    public VectorBinaryGemm() {
+    }
+
+    @Override
+    public int panelColumns() {
+        return P;
+    }
+
+    @Override
+    public String name() {
+        return "vector-" + V + "x4";
+    }
+
+    @Override
+    public void popcounts(long[] a, int aOffset, int rows, int depth, long[] b, int bOffset, int panels,
+                          int[] c, int cOffset, int ldc) {
+        for (int p = 0; p < panels; p++) {
+            int bp = bOffset + p * depth * P;
+            int cp = cOffset + p * P;
+            int i = 0;
+            for (; i + 6 <= rows; i += 6) {
+                tile6(a, aOffset + i * depth, depth, b, bp, c, cp + i * ldc, ldc);
+            }
+            for (; i < rows; i++) {
+                tile1(a, aOffset + i * depth, depth, b, bp, c, cp + i * ldc);
+            }
+        }
+    }
+
+    /*
+     * The tiles spell out every XOR-popcount-add and store instead of calling small helpers:
+     * with helpers C2 ran into its inlining node budget in the 24-accumulator tile and kept
+     * the accumulators boxed across the loop, about a hundred times slower.
+     */
+
+    private static void tile6(long[] a, int a0, int depth, long[] b, int bp, int[] c, int c0, int ldc) {
+        LongVector z = LongVector.zero(L);
+        LongVector s00 = z, s01 = z, s02 = z, s03 = z;
+        LongVector s10 = z, s11 = z, s12 = z, s13 = z;
+        LongVector s20 = z, s21 = z, s22 = z, s23 = z;
+        LongVector s30 = z, s31 = z, s32 = z, s33 = z;
+        LongVector s40 = z, s41 = z, s42 = z, s43 = z;
+        LongVector s50 = z, s51 = z, s52 = z, s53 = z;
+        for (int r = 0; r < depth; r++) {
+            int q = bp + r * P;
+            LongVector b0 = LongVector.fromArray(L, b, q);
+            LongVector b1 = LongVector.fromArray(L, b, q + V);
+            LongVector b2 = LongVector.fromArray(L, b, q + 2 * V);
+            LongVector b3 = LongVector.fromArray(L, b, q + 3 * V);
+            int ar = a0 + r;
+            LongVector x0 = LongVector.broadcast(L, a[ar]);
+            s00 = s00.add(x0.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s01 = s01.add(x0.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s02 = s02.add(x0.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s03 = s03.add(x0.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+            LongVector x1 = LongVector.broadcast(L, a[ar + depth]);
+            s10 = s10.add(x1.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s11 = s11.add(x1.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s12 = s12.add(x1.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s13 = s13.add(x1.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+            LongVector x2 = LongVector.broadcast(L, a[ar + 2 * depth]);
+            s20 = s20.add(x2.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s21 = s21.add(x2.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s22 = s22.add(x2.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s23 = s23.add(x2.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+            LongVector x3 = LongVector.broadcast(L, a[ar + 3 * depth]);
+            s30 = s30.add(x3.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s31 = s31.add(x3.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s32 = s32.add(x3.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s33 = s33.add(x3.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+            LongVector x4 = LongVector.broadcast(L, a[ar + 4 * depth]);
+            s40 = s40.add(x4.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s41 = s41.add(x4.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s42 = s42.add(x4.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s43 = s43.add(x4.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+            LongVector x5 = LongVector.broadcast(L, a[ar + 5 * depth]);
+            s50 = s50.add(x5.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s51 = s51.add(x5.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s52 = s52.add(x5.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s53 = s53.add(x5.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+        }
+        ((IntVector) s00.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0);
+        ((IntVector) s01.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + V);
+        ((IntVector) s02.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * V);
+        ((IntVector) s03.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * V);
+        ((IntVector) s10.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc);
+        ((IntVector) s11.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + V);
+        ((IntVector) s12.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + 2 * V);
+        ((IntVector) s13.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + 3 * V);
+        ((IntVector) s20.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * ldc);
+        ((IntVector) s21.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * ldc + V);
+        ((IntVector) s22.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * ldc + 2 * V);
+        ((IntVector) s23.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * ldc + 3 * V);
+        ((IntVector) s30.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc);
+        ((IntVector) s31.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc + V);
+        ((IntVector) s32.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc + 2 * V);
+        ((IntVector) s33.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc + 3 * V);
+        ((IntVector) s40.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 4 * ldc);
+        ((IntVector) s41.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 4 * ldc + V);
+        ((IntVector) s42.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 4 * ldc + 2 * V);
+        ((IntVector) s43.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 4 * ldc + 3 * V);
+        ((IntVector) s50.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 5 * ldc);
+        ((IntVector) s51.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 5 * ldc + V);
+        ((IntVector) s52.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 5 * ldc + 2 * V);
+        ((IntVector) s53.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 5 * ldc + 3 * V);
+    }
+
+    private static void tile1(long[] a, int a0, int depth, long[] b, int bp, int[] c, int c0) {
+        LongVector z = LongVector.zero(L);
+        LongVector s0 = z, s1 = z, s2 = z, s3 = z;
+        for (int r = 0; r < depth; r++) {
+            int q = bp + r * P;
+            LongVector x = LongVector.broadcast(L, a[a0 + r]);
+            s0 = s0.add(x.lanewise(VectorOperators.XOR, LongVector.fromArray(L, b, q)).lanewise(VectorOperators.BIT_COUNT));
+            s1 = s1.add(x.lanewise(VectorOperators.XOR, LongVector.fromArray(L, b, q + V)).lanewise(VectorOperators.BIT_COUNT));
+            s2 = s2.add(x.lanewise(VectorOperators.XOR, LongVector.fromArray(L, b, q + 2 * V)).lanewise(VectorOperators.BIT_COUNT));
+            s3 = s3.add(x.lanewise(VectorOperators.XOR, LongVector.fromArray(L, b, q + 3 * V)).lanewise(VectorOperators.BIT_COUNT));
+        }
+        ((IntVector) s0.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0);
+        ((IntVector) s1.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + V);
+        ((IntVector) s2.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * V);
+        ((IntVector) s3.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * V);
+    }
+
+    /** Bits of |1f|: x is -1 or +1 exactly when its bits without the sign bit are these. */
+    private static final int ONE = Float.floatToRawIntBits(1f);
+
+    /*
+     * The ±1 check costs two bitwise operations per vector and no masks: the OR and the AND of
+     * all values' bits. Every |x| has the bits of 1f exactly when the OR and the AND, sign bit
+     * cleared, both equal them (each value lies bitwise between the AND and the OR).
+     */
+    private static boolean allOnes(IntVector or, IntVector and) {
+        return or.and(0x7FFFFFFF).compare(VectorOperators.EQ, ONE).allTrue()
+                && and.and(0x7FFFFFFF).compare(VectorOperators.EQ, ONE).allTrue();
+    }
+
+    @Override
+    public boolean packSigns(float[] x, int offset, int count, long[] out, int outOffset) {
+        int fl = FW.length();
+        if (64 % fl != 0) {
+            return BinaryGemm.packSignsScalar(x, offset, count, out, outOffset);
+        }
+        int full = count / 64;
+        IntVector or = IntVector.zero(FW.withLanes(int.class)).or(ONE);
+        IntVector and = or;
+        for (int w = 0; w < full; w++) {
+            long word = 0;
+            int src = offset + w * 64;
+            for (int k = 0; k < 64; k += fl) {
+                FloatVector v = FloatVector.fromArray(FW, x, src + k);
+                word |= v.compare(VectorOperators.LT, 0f).toLong() << k;
+                IntVector bits = v.reinterpretAsInts();
+                or = or.or(bits);
+                and = and.and(bits);
+            }
+            out[outOffset + w] = word;
+        }
+        boolean signs = allOnes(or, and);
+        if (full * 64 < count) {
+            signs &= BinaryGemm.packSignsScalar(x, offset + full * 64, count - full * 64, out, outOffset + full);
+        }
+        return signs;
+    }
+
+    @Override
+    public boolean packChannels(float[] x, int offset, int channels, int plane, long[] out, int outOffset, int outStride) {
+        int vecEnd = plane - plane % V;
+        IntVector or = IntVector.zero(I).or(ONE);
+        IntVector and = or;
+        for (int c0 = 0; c0 < channels; c0 += 64) {
+            int o = outOffset + (c0 >>> 6) * outStride;
+            int c1 = Math.min(channels, c0 + 64);
+            for (int p = 0; p < vecEnd; p += V) {
+                LongVector word = LongVector.zero(L);
+                for (int c = c0; c < c1; c++) {
+                    FloatVector v = FloatVector.fromArray(F, x, offset + c * plane + p);
+                    VectorMask<Long> neg = v.compare(VectorOperators.LT, 0f).cast(L);
+                    word = word.lanewise(VectorOperators.OR, 1L << (c & 63), neg);
+                    IntVector bits = v.reinterpretAsInts();
+                    or = or.or(bits);
+                    and = and.and(bits);
+                }
+                word.intoArray(out, o + p);
+            }
+        }
+        boolean signs = allOnes(or, and);
+        if (vecEnd < plane) {
+            signs &= BinaryGemm.packChannelsScalar(x, offset, channels, plane, vecEnd, plane, out, outOffset, outStride);
+        }
+        return signs;
+    }
+}
