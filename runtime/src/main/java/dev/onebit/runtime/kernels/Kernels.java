@@ -1,10 +1,9 @@
 package dev.onebit.runtime.kernels;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
 /**
@@ -17,8 +16,10 @@ import java.util.function.IntConsumer;
  * ones, for comparing the two on whole graphs.
  *
  * <p>Kernels run on the calling thread unless the system property {@code onebit.threads} asks
- * for more (a number, or {@code auto} for one per available processor); the large ones then
- * split their work over a shared pool of daemon threads.
+ * for more (a number, or {@code auto} for one per available processor; read once, when this
+ * class is initialized) or {@link #setThreads} is called; the large ones then split their work
+ * over a shared pool of daemon threads. A kernel takes the count when it is created, that is
+ * when a model is loaded ({@code Executor.create}, {@code dev.onebit.Model.load}).
  */
 public final class Kernels {
     private static final FloatGemm SCALAR = new ScalarGemm();
@@ -26,7 +27,9 @@ public final class Kernels {
     private static final BinaryGemm SCALAR_BINARY = new ScalarBinaryGemm();
     private static final BinaryGemm VECTOR_BINARY = loadVector("dev.onebit.runtime.kernels.VectorBinaryGemm", BinaryGemm.class);
     private static final boolean XNOR = !"reference".equals(System.getProperty("onebit.kernels"));
-    private static final int THREADS = threadsFromProperty();
+    /** The largest thread count accepted; more would only add hand-off cost. */
+    public static final int MAX_THREADS = 256;
+    private static volatile int threads = threadsFromProperty();
     private static volatile ForkJoinPool pool;
 
     private Kernels() {
@@ -54,49 +57,111 @@ public final class Kernels {
             return Runtime.getRuntime().availableProcessors();
         }
         try {
-            return Math.max(1, Math.min(256, Integer.parseInt(v)));
+            return Math.max(1, Math.min(MAX_THREADS, Integer.parseInt(v)));
         } catch (NumberFormatException e) {
             return 1;
         }
     }
 
-    /** Threads a kernel may use (1 unless {@code onebit.threads} says otherwise). */
+    /** Threads a kernel may use (1 unless {@code onebit.threads} or {@link #setThreads} says otherwise). */
     public static int threads() {
-        return THREADS;
+        return threads;
+    }
+
+    /**
+     * Sets the threads kernels created from now on may use, overriding {@code onebit.threads}.
+     * Models already loaded keep the count they were created with (their kernels split work
+     * by it); a count of 1 also makes work split by earlier kernels run on the calling thread.
+     *
+     * @param n 1 to {@value #MAX_THREADS}
+     * @throws IllegalArgumentException if {@code n} is out of range
+     */
+    public static void setThreads(int n) {
+        if (n < 1 || n > MAX_THREADS) {
+            throw new IllegalArgumentException("threads must be 1 to " + MAX_THREADS + ", got " + n);
+        }
+        threads = n;
     }
 
     /**
      * Runs {@code body} for every index in {@code 0..tasks-1}, on the kernel thread pool when
-     * {@link #threads()} is above 1, and returns when all are done. Exceptions propagate.
+     * {@link #threads()} is above 1, and returns when all are done. The first exception thrown
+     * by a part is rethrown (after every part has finished).
+     *
+     * <p>The caller waits on a latch rather than joining fork/join tasks: a join may run other
+     * queued tasks on the waiting thread (when it is itself a fork/join worker, as in a parallel
+     * stream), and such a task could run a model on this thread while this call still uses the
+     * thread's scratch buffers.
      */
     public static void parallelFor(int tasks, IntConsumer body) {
-        if (THREADS <= 1 || tasks <= 1) {
+        if (threads <= 1 || tasks <= 1) {
             for (int i = 0; i < tasks; i++) {
                 body.accept(i);
             }
             return;
         }
-        ForkJoinPool p = pool();
-        List<ForkJoinTask<?>> running = new ArrayList<>(tasks);
+        ForkJoinPool p = pool(tasks);
+        CountDownLatch done = new CountDownLatch(tasks - 1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         for (int i = 1; i < tasks; i++) {
             int task = i;
-            running.add(p.submit(() -> body.accept(task)));
+            p.execute(() -> {
+                try {
+                    body.accept(task);
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    done.countDown();
+                }
+            });
         }
         // The caller does a share of the work instead of only waiting.
-        body.accept(0);
-        for (ForkJoinTask<?> t : running) {
-            t.join();
+        try {
+            body.accept(0);
+        } catch (Throwable t) {
+            failure.compareAndSet(null, t);
+        }
+        awaitUninterruptibly(done);
+        Throwable t = failure.get();
+        if (t instanceof RuntimeException e) {
+            throw e;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        if (t != null) {
+            throw new IllegalStateException(t);
         }
     }
 
-    private static ForkJoinPool pool() {
+    /** Waits for the parts, which use the caller's buffers, even when interrupted; keeps the interrupt. */
+    private static void awaitUninterruptibly(CountDownLatch done) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                done.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The pool, replaced by a larger one when {@code tasks} parts could not all run at once. */
+    private static ForkJoinPool pool(int tasks) {
         ForkJoinPool p = pool;
-        if (p == null) {
+        int want = Math.min(MAX_THREADS, Math.max(threads, tasks));
+        if (p == null || p.getParallelism() < want) {
             synchronized (Kernels.class) {
                 p = pool;
-                if (p == null) {
-                    p = new ForkJoinPool(THREADS, pool -> {
-                        ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+                if (p == null || p.getParallelism() < want) {
+                    // The old pool is not shut down: another caller may be handing it parts right
+                    // now. Its workers end after the pool's keep-alive time without work.
+                    p = new ForkJoinPool(want, fj -> {
+                        ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(fj);
                         t.setDaemon(true);
                         t.setName("onebit-kernel-" + t.getPoolIndex());
                         return t;
