@@ -20,7 +20,7 @@ import java.util.Properties;
 @Command(name = "onebit", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Turns float ONNX CNNs into 1-bit networks and runs them on the CPU.",
         subcommands = {ConvertCommand.class, VerifyCommand.class, ReportCommand.class, RunCommand.class,
-                ExportCommand.class, BenchConvCommand.class, CommandLine.HelpCommand.class})
+                ExportCommand.class, BenchCommand.class, BenchConvCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code of a successful command. */
@@ -35,7 +35,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (convert, verify, report, run, export, bench-conv)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (convert, verify, report, run, export, bench, bench-conv)");
     }
 
     /** Runs the command line and exits with its code. */

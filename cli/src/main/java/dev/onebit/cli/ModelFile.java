@@ -1,5 +1,6 @@
 package dev.onebit.cli;
 
+import dev.onebit.Model;
 import dev.onebit.bnn.BnnFile;
 import dev.onebit.bnn.BnnLayout;
 import dev.onebit.ir.Dim;
@@ -30,10 +31,11 @@ record ModelFile(Path path, Graph graph, long fileBytes, Map<String, String> met
     static final String META_SOURCE = "onebit.source_file";
     static final String META_SOURCE_SHA256 = "onebit.source_sha256";
     static final String META_SOURCE_BYTES = "onebit.source_bytes";
-    static final String META_MEAN = "onebit.mean";
-    static final String META_STD = "onebit.std";
-    static final String META_INPUT_SHAPE = "onebit.input_shape";
-    static final String META_CLASSES = "onebit.class_labels";
+    // The keys the embedding API reads are defined there, so that writer and reader agree.
+    static final String META_MEAN = Model.META_MEAN;
+    static final String META_STD = Model.META_STD;
+    static final String META_INPUT_SHAPE = Model.META_INPUT_SHAPE;
+    static final String META_CLASSES = Model.META_CLASSES;
     static final String META_CALIBRATION = "onebit.calibration";
     static final String META_LAYERS = "onebit.layers";
     static final String META_VERSION = "onebit.version";
@@ -73,7 +75,8 @@ record ModelFile(Path path, Graph graph, long fileBytes, Map<String, String> met
         return !metadata.isEmpty() || LayerTable.isBinary(graph);
     }
 
-    private static boolean isBnn(Path path) throws IOException {
+    /** True when the file starts with the container magic, whatever it is called. */
+    static boolean isBnn(Path path) throws IOException {
         byte[] head = new byte[BnnLayout.MAGIC.length];
         try (InputStream in = Files.newInputStream(path)) {
             return in.readNBytes(head, 0, head.length) == head.length && Arrays.equals(head, BnnLayout.MAGIC);

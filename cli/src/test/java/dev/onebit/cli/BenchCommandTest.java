@@ -1,0 +1,67 @@
+package dev.onebit.cli;
+
+import dev.onebit.runtime.kernels.Kernels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code onebit bench}: its JSON keys, exit codes and errors; never how fast anything is. */
+class BenchCommandTest {
+
+    @Test
+    void jsonHasTheLatenciesAndTheSpeedup(@TempDir Path dir) {
+        Path bnn = dir.resolve("vgg.bnn");
+        Cli.Result c = Cli.run("convert", Cli.samples().resolve("vgg.onnx").toString(), "-o", bnn.toString(),
+                "--method", "xnor");
+        assertEquals(0, c.code(), c.err());
+        int before = Kernels.threads();
+        Cli.Result r = Cli.run("bench", bnn.toString(), "--against", Cli.samples().resolve("vgg.onnx").toString(),
+                "--threads", "2", "--batch", "3", "--warmup", "1", "--runs", "3", "--json");
+        assertEquals(0, r.code(), r.err());
+        for (String key : new String[] {"\"latency_ms\":", "\"reference_latency_ms\":", "\"speedup\":",
+                "\"latency_p10_ms\":", "\"latency_p90_ms\":", "\"threads\":2", "\"batch\":3"}) {
+            assertTrue(r.out().contains(key), key + " missing from " + r.out());
+        }
+        assertEquals(before, Kernels.threads(), "--threads is put back after the command");
+    }
+
+    @Test
+    void withoutAgainstOnlyOursIsTimed() {
+        // An ONNX model runs on onebit's float runtime; resnet's batch is fixed at 1.
+        Cli.Result r = Cli.run("bench", Cli.samples().resolve("resnet.onnx").toString(), "--batch", "2",
+                "--warmup", "0", "--runs", "2", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("\"latency_ms\":"), r.out());
+        assertFalse(r.out().contains("speedup"), r.out());
+    }
+
+    @Test
+    void referenceWithFixedBatchRunsItemByItem(@TempDir Path dir) {
+        Cli.Result r = Cli.run("bench", Cli.samples().resolve("plain.onnx").toString(), "--against",
+                Cli.samples().resolve("resnet.onnx").toString(), "--batch", "2", "--warmup", "0", "--runs", "2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("speed-up:"), r.out());
+    }
+
+    @Test
+    void badOptionsAreOneLineAndExitCode2() {
+        String vgg = Cli.samples().resolve("vgg.onnx").toString();
+        Cli.Result r = Cli.run("bench", vgg, "--threads", "0");
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("onebit: --threads must be") && r.err().strip().lines().count() == 1, r.err());
+        r = Cli.run("bench", vgg, "--runs", "0");
+        assertEquals(2, r.code());
+        r = Cli.run("bench", "no-such.bnn");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("no-such.bnn"), r.err());
+        r = Cli.run("bench", vgg, "--against", Cli.samples().resolve("data/fashion-mnist-test2k-images-idx3-ubyte.gz").toString(),
+                "--runs", "1", "--warmup", "0");
+        assertEquals(2, r.code(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+    }
+}
