@@ -19,7 +19,8 @@ import java.util.stream.IntStream;
  * Label-free calibration of a binarized graph against its float original: no labels, no
  * gradients, deterministic.
  *
- * <p>The binary layers are visited in topological order. For each, the binarized graph (with
+ * <p>The binary layers, and the float Conv and Gemm layers downstream of them (the classifier,
+ * normally; see {@link Site}), are visited in topological order. For each, the binarized graph (with
  * the earlier layers already calibrated) is run on the calibration images, and per output
  * channel a scale {@code a > 0} and shift {@code b} are fitted so that {@code a * y + b} has the
  * mean and standard deviation (over batch and spatial positions) of the float graph's value of
@@ -70,8 +71,8 @@ public final class Calibration {
                         + g.inputs().size());
             }
         }
-        List<Site> sites = Site.find(binarized);
-        if (sites.isEmpty()) {
+        List<Site> sites = Site.find(binarized, floatGraph);
+        if (sites.stream().noneMatch(s -> !s.floatLayer)) {
             return binarized;
         }
         List<ChannelMoments> floatMoments = floatMoments(floatGraph, batches, sites);

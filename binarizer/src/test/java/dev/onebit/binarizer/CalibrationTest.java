@@ -44,9 +44,9 @@ class CalibrationTest {
     }
 
     /** The value each binary layer is fitted at: its output, or its shortcut's sum. */
-    private static List<String> fittedValues(Graph b) {
+    private static List<String> fittedValues(Graph floatGraph, Graph b) {
         List<String> out = new ArrayList<>();
-        for (Site s : Site.find(b)) {
+        for (Site s : Site.find(b, floatGraph)) {
             out.add(s.target);
         }
         return out;
@@ -58,7 +58,7 @@ class CalibrationTest {
      * result reports as failing.
      */
     private static int[] mismatches(Graph floatGraph, Graph b, Value x) {
-        List<String> names = fittedValues(b);
+        List<String> names = fittedValues(floatGraph, b);
         Map<String, Value> f = TestGraphs.run(floatGraph, x, new HashSet<>(names));
         Map<String, Value> c = TestGraphs.run(b, x, new HashSet<>(names));
         int meanBad = 0;
@@ -134,7 +134,7 @@ class CalibrationTest {
     void biRealIsFittedAtTheShortcutSum() {
         Graph g = Samples.model("vgg");
         Graph b = Binarizer.binarize(g, BinarizeOptions.of(Method.BIREAL)).graph();
-        List<String> fitted = fittedValues(b);
+        List<String> fitted = fittedValues(g, b);
         assertTrue(fitted.contains("/features/features.4/BatchNormalization_output_0"), fitted.toString());
         Value x = Samples.images("train1k", 200);
         Graph c = Calibration.calibrate(g, b, Calibration.split(x, 64));
