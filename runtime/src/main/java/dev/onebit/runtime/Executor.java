@@ -29,6 +29,8 @@ public final class Executor {
     private final Map<String, Value> constants = new HashMap<>();
     /** Index in {@link #nodes} of the last node reading each value; values die after it. */
     private final Map<String, Integer> lastUse = new HashMap<>();
+    /** The arrays of the constants, by identity: never recycled (see {@link Buffers}). */
+    private final Set<float[]> constantArrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
 
     private Executor(Graph graph, OpRegistry registry) {
         this.graph = graph;
@@ -63,6 +65,11 @@ public final class Executor {
                 if (!in.isEmpty()) {
                     lastUse.put(in, i);
                 }
+            }
+        }
+        for (Value v : constants.values()) {
+            if (v.floats != null) {
+                constantArrays.add(v.floats);
             }
         }
     }
@@ -200,7 +207,11 @@ public final class Executor {
             if (!shapesOnly) {
                 for (String name : node.inputs()) {
                     if (!name.isEmpty() && lastUse.get(name) == i && !alsoKeep.contains(name) && !isOutput(name)) {
-                        live.remove(name);
+                        Value dead = live.remove(name);
+                        if (dead != null && dead.floats != null && !constants.containsKey(name)
+                                && !inputs.containsKey(name) && unshared(dead.floats, live, inputs)) {
+                            Buffers.recycle(dead.floats);
+                        }
                     }
                 }
             }
@@ -219,6 +230,28 @@ public final class Executor {
             }
         }
         return result;
+    }
+
+    /**
+     * True when no live value, constant or given input holds {@code a}: values may share an
+     * array (Reshape, Flatten, Identity pass theirs on), and only an array nothing holds may be
+     * reused. The live values are few (the graph's frontier), so a scan is cheap.
+     */
+    private boolean unshared(float[] a, Map<String, Value> live, Map<String, Value> inputs) {
+        if (constantArrays.contains(a)) {
+            return false;
+        }
+        for (Value v : live.values()) {
+            if (v != null && v.floats == a) {
+                return false;
+            }
+        }
+        for (Value v : inputs.values()) {
+            if (v != null && v.floats == a) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private boolean isOutput(String name) {

@@ -2,6 +2,7 @@ package dev.onebit.runtime.kernels;
 
 import dev.onebit.ir.DataType;
 import dev.onebit.ir.Tensor;
+import dev.onebit.runtime.Buffers;
 
 import java.util.Arrays;
 import java.util.BitSet;
@@ -187,11 +188,15 @@ public final class BinaryConvolution {
         if (!looksLikeSigns(x)) {
             return null;
         }
-        float[] y = new float[Math.multiplyExact(n * m, opos)];
         Scratch s = SCRATCH.get();
+        float[] y = null;
         for (int img = 0; img < n; img++) {
             if (!pack(x, img, pl, s)) {
                 return null;
+            }
+            if (y == null) {
+                // Every element is written below (each channel's pass covers all positions).
+                y = Buffers.floats(Math.multiplyExact(n * m, opos));
             }
             for (int g = 0; g < group; g++) {
                 int[] pop = groupPopcounts(pl, g, s);
@@ -200,7 +205,7 @@ public final class BinaryConvolution {
                 }
             }
         }
-        return y;
+        return y == null ? new float[0] : y;
     }
 
     /**
@@ -218,17 +223,18 @@ public final class BinaryConvolution {
         float add = bias == null ? 0f : bias[o];
         float a0 = alpha[o];
         int d0 = oi * pl.ldc;
-        if (planes == 1) {
-            // The common case in one fused loop.
-            if (scale == null) {
-                for (int j = 0; j < opos; j++) {
-                    y[yb + j] = a0 * (full - 2 * pop[d0 + j]) + add;
-                }
-            } else {
-                for (int j = 0; j < opos; j++) {
-                    y[yb + j] = a0 * (full - 2 * pop[d0 + j]) * scale[sb + j] + add;
-                }
+        if (planes == 1 && pl.halfCorrections != null) {
+            // The common case: the border correction folded into the popcounts (an integer
+            // change, exact), then one pass for every position, vectorized by the engine.
+            int[] half = pl.halfCorrections[g];
+            for (int i = 0; i < pl.border.length; i++) {
+                pop[d0 + pl.border[i]] += half[pl.borderClass[i] * rowsG + oi];
             }
+            gemm.affine(pop, d0, full, a0, scale, sb, add, y, yb, opos);
+            return;
+        }
+        if (planes == 1) {
+            gemm.affine(pop, d0, full, a0, scale, sb, add, y, yb, opos);
         } else {
             for (int j = 0; j < opos; j++) {
                 y[yb + j] = a0 * (full - 2 * pop[d0 + j]);
@@ -355,10 +361,7 @@ public final class BinaryConvolution {
             for (int t = 0; t < kc; t++) {
                 int sb = t * ldc + j0;
                 for (int w = 0; w < blocks; w++, out += pc) {
-                    int base = gBase + w * stride;
-                    for (int lane = 0; lane < pc; lane++) {
-                        cols[out + lane] = planar[base + src[sb + lane]];
-                    }
+                    gemm.gather(planar, gBase + w * stride, src, sb, cols, out, pc);
                 }
             }
         }
@@ -389,6 +392,13 @@ public final class BinaryConvolution {
         final int[] borderClass;
         /** Per group, [class][rowsG]: sum of the padded taps' weight sums, subtracted from the dot. */
         final int[][] corrections;
+        /**
+         * The corrections halved, or null when one is odd. {@code dot = full - 2 * pop - corr}
+         * is {@code full - 2 * (pop + corr / 2)} when corr is even, which it is whenever Cg is
+         * (each tap's sum {@code Cg - 2 * negatives} is), so the correction can be added to
+         * the popcounts and the output computed by one pass over all positions.
+         */
+        final int[][] halfCorrections;
 
         Plan(int[] spatial, ConvGeometry g) {
             this.spatial = spatial;
@@ -450,6 +460,16 @@ public final class BinaryConvolution {
                     }
                 }
             }
+            boolean even = true;
+            int[][] half = new int[group][];
+            for (int gi = 0; gi < group; gi++) {
+                half[gi] = new int[corrections[gi].length];
+                for (int i = 0; i < half[gi].length; i++) {
+                    even &= (corrections[gi][i] & 1) == 0;
+                    half[gi][i] = corrections[gi][i] >> 1;
+                }
+            }
+            this.halfCorrections = even ? half : null;
         }
     }
 

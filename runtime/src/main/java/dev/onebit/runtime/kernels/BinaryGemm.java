@@ -57,6 +57,71 @@ public interface BinaryGemm {
     boolean packChannels(float[] x, int offset, int channels, int plane, long[] out, int outOffset, int outStride);
 
     /**
+     * Gathers words, the im2col step of the XNOR convolution:
+     * {@code out[outOffset + i] = words[base + index[indexOffset + i]]} for {@code i < n}.
+     */
+    default void gather(long[] words, int base, int[] index, int indexOffset, long[] out, int outOffset, int n) {
+        gatherScalar(words, base, index, indexOffset, out, outOffset, 0, n);
+    }
+
+    /** The scalar {@link #gather} for {@code i} in {@code i0..n-1}, shared by implementations for their tails. */
+    static void gatherScalar(long[] words, int base, int[] index, int indexOffset, long[] out, int outOffset, int i0, int n) {
+        for (int i = i0; i < n; i++) {
+            out[outOffset + i] = words[base + index[indexOffset + i]];
+        }
+    }
+
+    /**
+     * The float output pass of an XNOR layer with one binary plane:
+     * {@code y[yOffset + j] = alpha * (full - 2 * pop[popOffset + j]) * scale[scaleOffset + j] + add}
+     * for {@code j < n}, without the scale factor when {@code scale} is null. The integer
+     * {@code full - 2 * pop} is converted to float exactly (it is far below 2^24), then the
+     * operations are done left to right, each rounded to float, never fused into a
+     * multiply-add: every implementation gives the same bits as this scalar loop.
+     */
+    default void affine(int[] pop, int popOffset, int full, float alpha, float[] scale, int scaleOffset, float add,
+                        float[] y, int yOffset, int n) {
+        affineScalar(pop, popOffset, full, alpha, scale, scaleOffset, add, y, yOffset, 0, n);
+    }
+
+    /** The scalar {@link #affine} for {@code j} in {@code j0..n-1}, shared by implementations for their tails. */
+    static void affineScalar(int[] pop, int popOffset, int full, float alpha, float[] scale, int scaleOffset, float add,
+                             float[] y, int yOffset, int j0, int n) {
+        if (scale == null) {
+            for (int j = j0; j < n; j++) {
+                y[yOffset + j] = alpha * (full - 2 * pop[popOffset + j]) + add;
+            }
+        } else {
+            for (int j = j0; j < n; j++) {
+                y[yOffset + j] = alpha * (full - 2 * pop[popOffset + j]) * scale[scaleOffset + j] + add;
+            }
+        }
+    }
+
+    /**
+     * Binarize: {@code y[yOffset + i] = x[offset + i] < 0 ? -1f : +1f} for {@code i < n} (so
+     * -0.0 and NaN give +1, onebit's sign).
+     */
+    default void signs(float[] x, int offset, float[] y, int yOffset, int n) {
+        signsScalar(x, offset, y, yOffset, 0, n);
+    }
+
+    /**
+     * The scalar {@link #signs} for {@code i} in {@code i0..n-1}. Without a branch: on
+     * real-valued activations the branch is a coin toss whose mispredictions cost several times
+     * the rest of the loop. The compare is done on the bits: x &lt; 0 exactly when the sign bit
+     * is set and the magnitude bits are neither zero (-0.0) nor above those of infinity (NaN).
+     */
+    static void signsScalar(float[] x, int offset, float[] y, int yOffset, int i0, int n) {
+        for (int i = i0; i < n; i++) {
+            int bits = Float.floatToRawIntBits(x[offset + i]);
+            int mag = bits & 0x7FFFFFFF;
+            int negative = bits & -mag & (mag - 0x7F800001);
+            y[yOffset + i] = Float.intBitsToFloat(0x3F800000 | (negative & 0x80000000));
+        }
+    }
+
+    /**
      * The scalar sign packing of {@link #packChannels}, shared by implementations for what
      * their vectors do not cover: pixels {@code p0..p1-1} only.
      */

@@ -26,6 +26,9 @@ public final class Kernels {
     private static final FloatGemm VECTOR = loadVector("dev.onebit.runtime.kernels.VectorGemm", FloatGemm.class);
     private static final BinaryGemm SCALAR_BINARY = new ScalarBinaryGemm();
     private static final BinaryGemm VECTOR_BINARY = loadVector("dev.onebit.runtime.kernels.VectorBinaryGemm", BinaryGemm.class);
+    private static final FloatPasses SCALAR_PASSES = new FloatPasses() {
+    };
+    private static final FloatPasses VECTOR_PASSES = loadVector("dev.onebit.runtime.kernels.VectorFloatPasses", FloatPasses.class);
     private static final boolean XNOR = !"reference".equals(System.getProperty("onebit.kernels"));
     /** The largest thread count accepted; more would only add hand-off cost. */
     public static final int MAX_THREADS = 256;
@@ -201,6 +204,21 @@ public final class Kernels {
     /** The Vector API {@link BinaryGemm}, or null when it is not available. */
     public static BinaryGemm vectorBinaryGemm() {
         return VECTOR_BINARY;
+    }
+
+    /** The fastest {@link FloatPasses} this JVM can run. */
+    public static FloatPasses floatPasses() {
+        return VECTOR_PASSES != null ? VECTOR_PASSES : SCALAR_PASSES;
+    }
+
+    /** The portable {@link FloatPasses}, whatever the JVM. */
+    public static FloatPasses scalarFloatPasses() {
+        return SCALAR_PASSES;
+    }
+
+    /** The Vector API {@link FloatPasses}, or null when it is not available. */
+    public static FloatPasses vectorFloatPasses() {
+        return VECTOR_PASSES;
     }
 
     /** False when {@code onebit.kernels=reference} asks binary layers for their reference kernels. */

@@ -1,5 +1,7 @@
 package dev.onebit.runtime.kernels;
 
+import dev.onebit.runtime.Buffers;
+
 import java.util.Arrays;
 
 /**
@@ -66,6 +68,12 @@ public final class Pooling {
         int planes = xShape[0] * xShape[1];
         int inPlane = g.inCount();
         int outPlane = g.outCount();
+        if (indices == null && g.rank() <= 2) {
+            // Writes every output.
+            float[] y = Buffers.floats(planes * outPlane);
+            maxPoolPlanes(x, ax, g, planes, y);
+            return y;
+        }
         float[] y = new float[planes * outPlane];
         int h = ax[1].in;
         int w = ax[2].in;
@@ -104,6 +112,199 @@ public final class Pooling {
             }
         }
         return y;
+    }
+
+    /**
+     * Max pooling of 1-D and 2-D windows without indices, with the same result as the general
+     * loop above: the first in-bounds tap in row-major order, then any strictly greater tap (so
+     * a NaN first tap stays, a later NaN is skipped, and of +0.0 and -0.0 the first stays), -inf
+     * for a window with no tap inside. Its bounds are looked up in flat tables before the loops,
+     * and a window wholly inside the input reads its taps through one table of offsets: for
+     * the small windows of CNNs (2x2) the general loop spends most of its time on bounds.
+     */
+    private static void maxPoolPlanes(float[] x, Axis[] ax, ConvGeometry g, int planes, float[] y) {
+        int lead = 3 - g.rank();
+        int oh = ax[1].out;
+        int ow = ax[2].out;
+        int w = ax[2].in;
+        int inPlane = g.inCount();
+        int kh = lead == 2 ? 1 : g.kernel[g.rank() - 2];
+        int kw = g.kernel[g.rank() - 1];
+        int dh = ax[1].dilation * w;
+        int dw = ax[2].dilation;
+        // Per output row: offset of its first in-bounds input row, and how many; likewise per column.
+        int[] rowAt = new int[oh];
+        int[] rows = new int[oh];
+        for (int o = 0; o < oh; o++) {
+            rowAt[o] = pos(g, lead, 1, o, ax[1].t0[o]) * w;
+            rows[o] = Math.max(0, ax[1].t1[o] - ax[1].t0[o]);
+        }
+        int[] colAt = new int[ow];
+        int[] cols = new int[ow];
+        for (int o = 0; o < ow; o++) {
+            colAt[o] = pos(g, lead, 2, o, ax[2].t0[o]);
+            cols[o] = Math.max(0, ax[2].t1[o] - ax[2].t0[o]);
+        }
+        // Offsets of a whole window's taps from its first, row-major.
+        int[] taps = new int[kh * kw];
+        for (int i = 0, k = 0; i < kh; i++) {
+            for (int j = 0; j < kw; j++) {
+                taps[k++] = i * dh + j * dw;
+            }
+        }
+        boolean whole = true;
+        for (int r = 0; r < oh; r++) {
+            whole &= rows[r] == kh;
+        }
+        for (int c = 0; c < ow; c++) {
+            whole &= cols[c] == kw;
+        }
+        int outPlane = oh * ow;
+        if (whole && outPlane >= 8) {
+            // Every window lies inside the input (no padding reached: the usual CNN pool): a table
+            // of every tap's input offset per output, [tap][output], and one pass per plane.
+            int[] index = new int[taps.length * outPlane];
+            for (int r = 0, j = 0; r < oh; r++) {
+                for (int c = 0; c < ow; c++, j++) {
+                    int at = rowAt[r] + colAt[c];
+                    for (int k = 0; k < taps.length; k++) {
+                        index[k * outPlane + j] = at + taps[k];
+                    }
+                }
+            }
+            FloatPasses passes = Kernels.floatPasses();
+            for (int p = 0; p < planes; p++) {
+                passes.windowMax(x, p * inPlane, index, taps.length, outPlane, y, p * outPlane);
+            }
+            return;
+        }
+        int yi = 0;
+        for (int p = 0; p < planes; p++) {
+            int xb = p * inPlane;
+            for (int r = 0; r < oh; r++) {
+                int nr = rows[r];
+                int rb = xb + rowAt[r];
+                for (int c = 0; c < ow; c++, yi++) {
+                    int nc = cols[c];
+                    int at = rb + colAt[c];
+                    if (nr == kh && nc == kw) {
+                        float best = x[at];
+                        for (int k = 1; k < taps.length; k++) {
+                            float v = x[at + taps[k]];
+                            if (v > best) {
+                                best = v;
+                            }
+                        }
+                        y[yi] = best;
+                    } else if (nr == 0 || nc == 0) {
+                        y[yi] = Float.NEGATIVE_INFINITY;
+                    } else {
+                        float best = x[at];
+                        for (int i = 0; i < nr; i++, at += dh) {
+                            for (int j = i == 0 ? 1 : 0; j < nc; j++) {
+                                float v = x[at + j * dw];
+                                if (v > best) {
+                                    best = v;
+                                }
+                            }
+                        }
+                        y[yi] = best;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * AveragePool with {@code count_include_pad} summed in double, tap by tap in row-major
+     * order, then divided in double and rounded once: exactly what {@link ReferencePool} gives
+     * (same additions in the same order), with the window bounds resolved before the loops.
+     * For operators defined by that formula (onebit's ActivationScale).
+     */
+    public static float[] boxMean(float[] x, int[] xShape, ConvGeometry g) {
+        if (g.rank() > 3) {
+            throw new IllegalArgumentException("pooling supports 1 to 3 spatial axes, got " + g.rank());
+        }
+        Axis[] ax = axes3(g);
+        int planes = xShape[0] * xShape[1];
+        int inPlane = g.inCount();
+        int outPlane = g.outCount();
+        float[] y = new float[planes * outPlane];
+        int h = ax[1].in;
+        int w = ax[2].in;
+        int lead = 3 - g.rank();
+        if (g.rank() <= 2) {
+            boxMeanPlanes(x, ax, g, planes, y);
+            return y;
+        }
+        for (int p = 0; p < planes; p++) {
+            int xb = p * inPlane;
+            int yi = p * outPlane;
+            for (int od = 0; od < ax[0].out; od++) {
+                for (int oh = 0; oh < ax[1].out; oh++) {
+                    for (int ow = 0; ow < ax[2].out; ow++, yi++) {
+                        double sum = 0;
+                        for (int td = ax[0].t0[od]; td < ax[0].t1[od]; td++) {
+                            int id = pos(g, lead, 0, od, td);
+                            for (int th = ax[1].t0[oh]; th < ax[1].t1[oh]; th++) {
+                                int rowBase = xb + (id * h + pos(g, lead, 1, oh, th)) * w;
+                                int tw0 = ax[2].t0[ow];
+                                int iw = pos(g, lead, 2, ow, tw0);
+                                for (int tw = tw0; tw < ax[2].t1[ow]; tw++, iw += ax[2].dilation) {
+                                    sum += x[rowBase + iw];
+                                }
+                            }
+                        }
+                        int count = ax[0].inPad[od] * ax[1].inPad[oh] * ax[2].inPad[ow];
+                        y[yi] = count > 0 ? (float) (sum / count) : 0f;
+                    }
+                }
+            }
+        }
+        return y;
+    }
+
+    /** {@link #boxMean} of 1-D and 2-D windows: the same sums, window bounds from flat tables. */
+    private static void boxMeanPlanes(float[] x, Axis[] ax, ConvGeometry g, int planes, float[] y) {
+        int lead = 3 - g.rank();
+        int oh = ax[1].out;
+        int ow = ax[2].out;
+        int w = ax[2].in;
+        int inPlane = g.inCount();
+        int dh = ax[1].dilation * w;
+        int dw = ax[2].dilation;
+        int[] rowAt = new int[oh];
+        int[] rows = new int[oh];
+        for (int o = 0; o < oh; o++) {
+            rowAt[o] = pos(g, lead, 1, o, ax[1].t0[o]) * w;
+            rows[o] = Math.max(0, ax[1].t1[o] - ax[1].t0[o]);
+        }
+        int[] colAt = new int[ow];
+        int[] cols = new int[ow];
+        for (int o = 0; o < ow; o++) {
+            colAt[o] = pos(g, lead, 2, o, ax[2].t0[o]);
+            cols[o] = Math.max(0, ax[2].t1[o] - ax[2].t0[o]);
+        }
+        int yi = 0;
+        for (int p = 0; p < planes; p++) {
+            int xb = p * inPlane;
+            for (int r = 0; r < oh; r++) {
+                int nr = rows[r];
+                int rb = xb + rowAt[r];
+                int countH = ax[1].inPad[r];
+                for (int c = 0; c < ow; c++, yi++) {
+                    int nc = cols[c];
+                    double sum = 0;
+                    for (int i = 0, at = rb + colAt[c]; i < nr; i++, at += dh) {
+                        for (int j = 0, q = at; j < nc; j++, q += dw) {
+                            sum += x[q];
+                        }
+                    }
+                    int count = countH * ax[2].inPad[c];
+                    y[yi] = count > 0 ? (float) (sum / count) : 0f;
+                }
+            }
+        }
     }
 
     /** Input coordinate of tap {@code t} of output {@code o} on padded axis {@code a} (0 for a front axis). */

@@ -3,6 +3,7 @@ package dev.onebit.runtime.ops;
 import dev.onebit.ir.DataType;
 import dev.onebit.ir.Node;
 import dev.onebit.ir.Tensor;
+import dev.onebit.runtime.Buffers;
 import dev.onebit.runtime.Kernel;
 import dev.onebit.runtime.NodeContext;
 import dev.onebit.runtime.OpRegistry;
@@ -12,7 +13,7 @@ import dev.onebit.runtime.kernels.BinaryDense;
 import dev.onebit.runtime.kernels.Convolution;
 import dev.onebit.runtime.kernels.ConvGeometry;
 import dev.onebit.runtime.kernels.Kernels;
-import dev.onebit.runtime.kernels.ReferencePool;
+import dev.onebit.runtime.kernels.Pooling;
 
 import java.util.Arrays;
 
@@ -138,10 +139,8 @@ public final class BinaryOps {
     private static Kernel binarize(NodeContext ctx) {
         return inputs -> {
             Value x = FloatArgs.floatInput(ctx, inputs, 0, "X");
-            float[] y = new float[x.size()];
-            for (int i = 0; i < y.length; i++) {
-                y[i] = x.floats[i] < 0 ? -1f : 1f;
-            }
+            float[] y = Buffers.floats(x.size());
+            Kernels.binaryGemm().signs(x.floats, 0, y, 0, y.length);
             return new Value[] {Value.ofFloats(x.shape, y)};
         };
     }
@@ -324,20 +323,20 @@ public final class BinaryOps {
             int c = x.shape[1];
             int plane = g.inCount();
             float[] a = new float[n * plane];
+            var passes = Kernels.floatPasses();
             for (int i = 0; i < n; i++) {
+                int ab = i * plane;
                 for (int ch = 0; ch < c; ch++) {
-                    int base = (i * c + ch) * plane;
-                    for (int p = 0; p < plane; p++) {
-                        a[i * plane + p] += Math.abs(x.floats[base + p]);
-                    }
+                    passes.addAbs(x.floats, (i * c + ch) * plane, a, ab, plane);
                 }
                 for (int p = 0; p < plane; p++) {
-                    a[i * plane + p] /= c;
+                    a[ab + p] /= c;
                 }
             }
             int[] aShape = x.shape.clone();
             aShape[1] = 1;
-            float[] k = ReferencePool.pool(a, aShape, g, false, true, null);
+            // ReferencePool's formula (double sums, taps in row-major order) with its bounds resolved up front.
+            float[] k = Pooling.boxMean(a, aShape, g);
             int[] kShape = aShape.clone();
             System.arraycopy(g.out, 0, kShape, 2, g.rank());
             return new Value[] {Value.ofFloats(kShape, k)};

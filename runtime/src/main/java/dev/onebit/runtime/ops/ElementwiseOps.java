@@ -2,6 +2,7 @@ package dev.onebit.runtime.ops;
 
 import dev.onebit.ir.DataType;
 import dev.onebit.ir.Node;
+import dev.onebit.runtime.Buffers;
 import dev.onebit.runtime.KernelFactory;
 import dev.onebit.runtime.NodeContext;
 import dev.onebit.runtime.OpRegistry;
@@ -21,7 +22,10 @@ final class ElementwiseOps {
     private ElementwiseOps() {
     }
 
-    /** A float activation applied to a whole array; one call per tensor keeps the element loop monomorphic. */
+    /**
+     * A float activation applied to a whole array; one call per tensor keeps the element loop
+     * monomorphic. It must write every element of y (which comes from {@link Buffers}, stale).
+     */
     @FunctionalInterface
     interface FloatMap {
         void apply(float[] x, float[] y);
@@ -144,7 +148,7 @@ final class ElementwiseOps {
                 if (!x.hasData()) {
                     return new Value[] {Value.shapeOnly(x.shape)};
                 }
-                float[] y = new float[x.floats.length];
+                float[] y = Buffers.floats(x.floats.length);
                 f.apply(x.floats, y);
                 return new Value[] {Value.ofFloats(x.shape, y)};
             };

@@ -2,6 +2,7 @@ package dev.onebit.runtime.ops;
 
 import dev.onebit.ir.Node;
 import dev.onebit.ir.Tensor;
+import dev.onebit.runtime.Buffers;
 import dev.onebit.runtime.NodeContext;
 import dev.onebit.runtime.OpRegistry;
 import dev.onebit.runtime.Value;
@@ -73,10 +74,11 @@ final class NormalizationOps {
                 throw OpUtil.error(node, a.length + " parameters do not fit input " + Arrays.toString(x.shape));
             }
             float[] s = x.floats;
-            float[] y = new float[s.length];
-            if (y.length == 0) {
-                return new Value[] {Value.ofFloats(x.shape, y)};
+            if (s.length == 0) {
+                return new Value[] {Value.ofFloats(x.shape, new float[0])};
             }
+            // The loop below writes every element.
+            float[] y = Buffers.floats(s.length);
             for (int base = 0, p = 0; base < s.length; base += plane, p = (p + 1) % a.length) {
                 float ap = a[p];
                 float bp = b[p];

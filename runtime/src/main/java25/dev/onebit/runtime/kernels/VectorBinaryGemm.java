@@ -17,8 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
  * accumulators, each step of the dot product loading four vectors of the packed {@code B}
  * panel and broadcasting six words of {@code A} (a broadcast from memory is a load, not a
  * shuffle), then 24 XOR, popcount and add. Lanes are output columns, so a finished tile row
- * is stored as it is, narrowed to ints, with no transposition. Leftover rows use a one-row
- * tile.
+ * is stored as it is, narrowed to ints, with no transposition. Leftover rows use four-, two-
+ * and one-row tiles.
  *
  * <p>Sign packing compares float vectors with zero and turns the lane masks into bits:
  * across channels a masked OR of the channel's bit into one word per pixel lane, along a
@@ -59,6 +59,16 @@ public final class VectorBinaryGemm implements BinaryGemm {
             int i = 0;
             for (; i + 6 <= rows; i += 6) {
                 tile6(a, aOffset + i * depth, depth, b, bp, c, cp + i * ldc, ldc);
+            }
+            // The rest (CNN widths leave 2 or 4 rows) in the widest tiles that fit: a one-row tile
+            // loads four vectors of B per broadcast word, and would cost as much as a full tile.
+            if (i + 4 <= rows) {
+                tile4(a, aOffset + i * depth, depth, b, bp, c, cp + i * ldc, ldc);
+                i += 4;
+            }
+            if (i + 2 <= rows) {
+                tile2(a, aOffset + i * depth, depth, b, bp, c, cp + i * ldc, ldc);
+                i += 2;
             }
             for (; i < rows; i++) {
                 tile1(a, aOffset + i * depth, depth, b, bp, c, cp + i * ldc);
@@ -144,6 +154,90 @@ public final class VectorBinaryGemm implements BinaryGemm {
         ((IntVector) s53.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 5 * ldc + 3 * V);
     }
 
+    private static void tile4(long[] a, int a0, int depth, long[] b, int bp, int[] c, int c0, int ldc) {
+        LongVector z = LongVector.zero(L);
+        LongVector s00 = z, s01 = z, s02 = z, s03 = z;
+        LongVector s10 = z, s11 = z, s12 = z, s13 = z;
+        LongVector s20 = z, s21 = z, s22 = z, s23 = z;
+        LongVector s30 = z, s31 = z, s32 = z, s33 = z;
+        for (int r = 0; r < depth; r++) {
+            int q = bp + r * P;
+            LongVector b0 = LongVector.fromArray(L, b, q);
+            LongVector b1 = LongVector.fromArray(L, b, q + V);
+            LongVector b2 = LongVector.fromArray(L, b, q + 2 * V);
+            LongVector b3 = LongVector.fromArray(L, b, q + 3 * V);
+            int ar = a0 + r;
+            LongVector x0 = LongVector.broadcast(L, a[ar]);
+            s00 = s00.add(x0.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s01 = s01.add(x0.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s02 = s02.add(x0.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s03 = s03.add(x0.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+            LongVector x1 = LongVector.broadcast(L, a[ar + depth]);
+            s10 = s10.add(x1.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s11 = s11.add(x1.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s12 = s12.add(x1.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s13 = s13.add(x1.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+            LongVector x2 = LongVector.broadcast(L, a[ar + 2 * depth]);
+            s20 = s20.add(x2.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s21 = s21.add(x2.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s22 = s22.add(x2.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s23 = s23.add(x2.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+            LongVector x3 = LongVector.broadcast(L, a[ar + 3 * depth]);
+            s30 = s30.add(x3.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s31 = s31.add(x3.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s32 = s32.add(x3.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s33 = s33.add(x3.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+        }
+        ((IntVector) s00.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0);
+        ((IntVector) s01.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + V);
+        ((IntVector) s02.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * V);
+        ((IntVector) s03.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * V);
+        ((IntVector) s10.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc);
+        ((IntVector) s11.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + V);
+        ((IntVector) s12.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + 2 * V);
+        ((IntVector) s13.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + 3 * V);
+        ((IntVector) s20.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * ldc);
+        ((IntVector) s21.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * ldc + V);
+        ((IntVector) s22.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * ldc + 2 * V);
+        ((IntVector) s23.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * ldc + 3 * V);
+        ((IntVector) s30.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc);
+        ((IntVector) s31.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc + V);
+        ((IntVector) s32.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc + 2 * V);
+        ((IntVector) s33.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc + 3 * V);
+    }
+
+    private static void tile2(long[] a, int a0, int depth, long[] b, int bp, int[] c, int c0, int ldc) {
+        LongVector z = LongVector.zero(L);
+        LongVector s00 = z, s01 = z, s02 = z, s03 = z;
+        LongVector s10 = z, s11 = z, s12 = z, s13 = z;
+        for (int r = 0; r < depth; r++) {
+            int q = bp + r * P;
+            LongVector b0 = LongVector.fromArray(L, b, q);
+            LongVector b1 = LongVector.fromArray(L, b, q + V);
+            LongVector b2 = LongVector.fromArray(L, b, q + 2 * V);
+            LongVector b3 = LongVector.fromArray(L, b, q + 3 * V);
+            int ar = a0 + r;
+            LongVector x0 = LongVector.broadcast(L, a[ar]);
+            s00 = s00.add(x0.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s01 = s01.add(x0.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s02 = s02.add(x0.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s03 = s03.add(x0.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+            LongVector x1 = LongVector.broadcast(L, a[ar + depth]);
+            s10 = s10.add(x1.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s11 = s11.add(x1.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s12 = s12.add(x1.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s13 = s13.add(x1.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+        }
+        ((IntVector) s00.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0);
+        ((IntVector) s01.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + V);
+        ((IntVector) s02.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * V);
+        ((IntVector) s03.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * V);
+        ((IntVector) s10.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc);
+        ((IntVector) s11.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + V);
+        ((IntVector) s12.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + 2 * V);
+        ((IntVector) s13.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + 3 * V);
+    }
+
     private static void tile1(long[] a, int a0, int depth, long[] b, int bp, int[] c, int c0) {
         LongVector z = LongVector.zero(L);
         LongVector s0 = z, s1 = z, s2 = z, s3 = z;
@@ -159,6 +253,59 @@ public final class VectorBinaryGemm implements BinaryGemm {
         ((IntVector) s1.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + V);
         ((IntVector) s2.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * V);
         ((IntVector) s3.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * V);
+    }
+
+    /** Ints with as many lanes as {@link #FW}, for the float output pass. */
+    private static final VectorSpecies<Integer> IW = FW.withLanes(int.class);
+
+    @Override
+    public void gather(long[] words, int base, int[] index, int indexOffset, long[] out, int outOffset, int n) {
+        int i = 0;
+        for (int end = L.loopBound(n); i < end; i += V) {
+            LongVector.fromArray(L, words, base, index, indexOffset + i).intoArray(out, outOffset + i);
+        }
+        BinaryGemm.gatherScalar(words, base, index, indexOffset, out, outOffset, i, n);
+    }
+
+    @Override
+    public void affine(int[] pop, int popOffset, int full, float alpha, float[] scale, int scaleOffset, float add,
+                       float[] y, int yOffset, int n) {
+        int fl = FW.length();
+        int end = FW.loopBound(n);
+        IntVector f = IntVector.broadcast(IW, full);
+        FloatVector a = FloatVector.broadcast(FW, alpha);
+        FloatVector b = FloatVector.broadcast(FW, add);
+        int j = 0;
+        // Lane for lane the scalar expression: exact int dot, exact conversion, then mul (mul) add, each rounded.
+        if (scale == null) {
+            for (; j < end; j += fl) {
+                IntVector p = IntVector.fromArray(IW, pop, popOffset + j);
+                FloatVector d = (FloatVector) f.sub(p.add(p)).convert(VectorOperators.I2F, 0);
+                a.mul(d).add(b).intoArray(y, yOffset + j);
+            }
+        } else {
+            for (; j < end; j += fl) {
+                IntVector p = IntVector.fromArray(IW, pop, popOffset + j);
+                FloatVector d = (FloatVector) f.sub(p.add(p)).convert(VectorOperators.I2F, 0);
+                a.mul(d).mul(FloatVector.fromArray(FW, scale, scaleOffset + j)).add(b).intoArray(y, yOffset + j);
+            }
+        }
+        BinaryGemm.affineScalar(pop, popOffset, full, alpha, scale, scaleOffset, add, y, yOffset, j, n);
+    }
+
+    @Override
+    public void signs(float[] x, int offset, float[] y, int yOffset, int n) {
+        int fl = FW.length();
+        int end = FW.loopBound(n);
+        FloatVector plus = FloatVector.broadcast(FW, 1f);
+        FloatVector minus = FloatVector.broadcast(FW, -1f);
+        int i = 0;
+        for (; i < end; i += fl) {
+            FloatVector v = FloatVector.fromArray(FW, x, offset + i);
+            // LT is false for -0.0 and NaN: both give +1, as the scalar compare.
+            plus.blend(minus, v.compare(VectorOperators.LT, 0f)).intoArray(y, yOffset + i);
+        }
+        BinaryGemm.signsScalar(x, offset, y, yOffset, i, n);
     }
 
     /** Bits of |1f|: x is -1 or +1 exactly when its bits without the sign bit are these. */

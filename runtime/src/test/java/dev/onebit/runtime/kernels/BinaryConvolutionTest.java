@@ -222,6 +222,35 @@ class BinaryConvolutionTest {
         }
     }
 
+    /** The vectorized float output pass gives the scalar loop's bits, with and without a scale, tails included. */
+    @Test
+    void affinePassAgreesExactly() {
+        BinaryGemm vector = Kernels.vectorBinaryGemm();
+        assumeTrue(vector != null, "Vector API not present");
+        BinaryGemm scalar = Kernels.scalarBinaryGemm();
+        Random rnd = new Random(11);
+        for (int n : new int[] {0, 1, 7, 16, 49, 196, 785}) {
+            int full = 576;
+            int[] pop = new int[n + 2];
+            float[] scale = new float[n + 1];
+            for (int j = 0; j < pop.length; j++) {
+                pop[j] = rnd.nextInt(full + 1);
+            }
+            for (int j = 0; j < scale.length; j++) {
+                scale[j] = rnd.nextFloat() * 3f;
+            }
+            float alpha = 0.01f + rnd.nextFloat();
+            float add = (float) rnd.nextGaussian();
+            for (float[] sc : new float[][] {null, scale}) {
+                float[] ys = new float[n + 4];
+                float[] yv = new float[n + 4];
+                scalar.affine(pop, 2, full, alpha, sc, 1, add, ys, 4, n);
+                vector.affine(pop, 2, full, alpha, sc, 1, add, yv, 4, n);
+                assertArrayEquals(ys, yv, "n " + n + (sc == null ? "" : " scaled"));
+            }
+        }
+    }
+
     /** A layer the size of a ResNet stage, where tiles, panels and tails are all full size. */
     @ParameterizedTest
     @MethodSource("implementations")

@@ -52,12 +52,33 @@ class PoolingTest {
             assertArrayEquals(refMax, max, 0f, what);
             assertArrayEquals(refIdx, idx, what);
 
+            // Without indices 1-D and 2-D windows take their own path; it must agree too.
+            assertArrayEquals(refMax, Pooling.maxPool(x, xShape, g, null, false), 0f, what + " no indices");
+            // The double-summed box filter (ActivationScale's) is ReferencePool's average exactly.
+            assertArrayEquals(ReferencePool.pool(x, xShape, g, false, true, null), Pooling.boxMean(x, xShape, g), 0f,
+                    what + " boxMean");
+
             boolean include = rnd.nextBoolean();
             float[] avg = Pooling.averagePool(x, xShape, g, include);
             float[] refAvg = ReferencePool.pool(x, xShape, g, false, include, null);
             float[] mag = ReferencePool.pool(Close.abs(x), xShape, g, false, include, null);
             Close.check(what + " include_pad " + include, refAvg, avg, mag, 1e-5);
             done++;
+        }
+    }
+
+    /** NaN and -inf follow the general loop: a NaN first tap stays, a later NaN is skipped. */
+    @Test
+    void maxPoolWithoutIndicesKeepsNaNRules() {
+        float n = Float.NaN;
+        float[] x = {n, 1, 2, n, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, -0f, 0f};
+        int[] shape = {1, 1, 2, 4};
+        ConvGeometry g = ConvGeometry.of(new int[] {2, 4}, new int[] {2, 2}, new long[] {2, 2}, null, null, "NOTSET", false);
+        float[] fast = Pooling.maxPool(x, shape, g, null, false);
+        float[] ref = ReferencePool.pool(x, shape, g, true, false, null);
+        assertEquals(2, fast.length);
+        for (int i = 0; i < fast.length; i++) {
+            assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(fast[i]), "output " + i);
         }
     }
 

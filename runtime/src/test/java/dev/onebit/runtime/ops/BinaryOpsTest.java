@@ -7,6 +7,8 @@ import dev.onebit.ir.Tensor;
 import dev.onebit.runtime.NodeContext;
 import dev.onebit.runtime.OpRegistry;
 import dev.onebit.runtime.Value;
+import dev.onebit.runtime.kernels.BinaryGemm;
+import dev.onebit.runtime.kernels.Kernels;
 import dev.onebit.runtime.kernels.ReferenceConv;
 import org.junit.jupiter.api.Test;
 
@@ -67,6 +69,38 @@ class BinaryOpsTest {
     void binarizeMapsZeroToPlusOne() {
         Value y = run("Binarize", Map.of(), Value.ofFloats(new int[] {1, 4}, new float[] {-2f, 0f, -0f, 3f}));
         assertArrayEquals(new float[] {-1, 1, 1, 1}, y.floats);
+    }
+
+    /** The branch-free sign agrees with {@code x < 0 ? -1 : 1} on every kind of float, NaNs and zeros included. */
+    @Test
+    void branchFreeSignsMatchTheCompare() {
+        List<Float> special = List.of(0f, -0f, 1f, -1f, Float.MIN_VALUE, -Float.MIN_VALUE, Float.MIN_NORMAL,
+                -Float.MIN_NORMAL, Float.MAX_VALUE, -Float.MAX_VALUE, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+                Float.NaN, Float.intBitsToFloat(0xFFC00000), Float.intBitsToFloat(0xFF800001),
+                Float.intBitsToFloat(0x7F800001), Float.intBitsToFloat(0xFFFFFFFF));
+        Random rnd = new Random(3);
+        float[] x = new float[special.size() + 10_000];
+        for (int i = 0; i < special.size(); i++) {
+            x[i] = special.get(i);
+        }
+        for (int i = special.size(); i < x.length; i++) {
+            // Any bit pattern: every exponent, both signs, subnormals and NaN payloads.
+            x[i] = Float.intBitsToFloat(rnd.nextInt());
+        }
+        List<BinaryGemm> engines = new ArrayList<>(List.of(Kernels.scalarBinaryGemm()));
+        if (Kernels.vectorBinaryGemm() != null) {
+            engines.add(Kernels.vectorBinaryGemm());
+        }
+        for (BinaryGemm gemm : engines) {
+            // Offsets and a length that is no multiple of any vector, so the tails run too.
+            float[] y = new float[x.length + 3];
+            gemm.signs(x, 1, y, 3, x.length - 1);
+            for (int i = 1; i < x.length; i++) {
+                float want = x[i] < 0 ? -1f : 1f;
+                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(y[i + 2]),
+                        gemm.name() + ", x bits " + Integer.toHexString(Float.floatToRawIntBits(x[i])));
+            }
+        }
     }
 
     @Test

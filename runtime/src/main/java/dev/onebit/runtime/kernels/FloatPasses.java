@@ -1,0 +1,52 @@
+package dev.onebit.runtime.kernels;
+
+/**
+ * Passes over float arrays that C2 does not vectorize by itself (gathers, or two arrays of one
+ * type that it cannot prove apart), with a portable implementation in the default methods
+ * and a Vector API one chosen by {@link Kernels#floatPasses()}. Every implementation gives
+ * the same bits: the vector ones do lane for lane the scalar operations, in the same order.
+ */
+public interface FloatPasses {
+
+    /** A short name for logs and benchmarks. */
+    default String name() {
+        return "scalar";
+    }
+
+    /**
+     * Max over windows given by an index table: for {@code j < n},
+     * {@code y[yOffset + j]} is {@code x[xOffset + index[j]]}, replaced in turn by each
+     * {@code x[xOffset + index[k * n + j]]} ({@code 0 < k < taps}) that is strictly greater
+     * (MaxPool's order: a NaN first tap stays, a later NaN is skipped, of +0.0 and -0.0 the
+     * first stays).
+     */
+    default void windowMax(float[] x, int xOffset, int[] index, int taps, int n, float[] y, int yOffset) {
+        windowMaxScalar(x, xOffset, index, taps, 0, n, y, yOffset);
+    }
+
+    /** The scalar {@link #windowMax} for {@code j} in {@code j0..n-1}, shared for tails. */
+    static void windowMaxScalar(float[] x, int xOffset, int[] index, int taps, int j0, int n, float[] y, int yOffset) {
+        for (int j = j0; j < n; j++) {
+            float best = x[xOffset + index[j]];
+            for (int k = 1; k < taps; k++) {
+                float v = x[xOffset + index[k * n + j]];
+                if (v > best) {
+                    best = v;
+                }
+            }
+            y[yOffset + j] = best;
+        }
+    }
+
+    /** {@code acc[accOffset + i] += Math.abs(x[offset + i])} for {@code i < n}. */
+    default void addAbs(float[] x, int offset, float[] acc, int accOffset, int n) {
+        addAbsScalar(x, offset, acc, accOffset, 0, n);
+    }
+
+    /** The scalar {@link #addAbs} for {@code i} in {@code i0..n-1}, shared for tails. */
+    static void addAbsScalar(float[] x, int offset, float[] acc, int accOffset, int i0, int n) {
+        for (int i = i0; i < n; i++) {
+            acc[accOffset + i] += Math.abs(x[offset + i]);
+        }
+    }
+}

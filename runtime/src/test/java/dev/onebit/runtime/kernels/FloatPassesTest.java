@@ -1,0 +1,74 @@
+package dev.onebit.runtime.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+
+/** The Vector API passes against the portable ones, bit for bit, special values and tails included. */
+class FloatPassesTest {
+    private static final float[] SPECIAL = {Float.NaN, -0f, 0f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, 1f, -1f};
+
+    private static float[] values(Random rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            // Many ties and special values, where the order of the compares shows.
+            x[i] = rnd.nextInt(4) == 0 ? SPECIAL[rnd.nextInt(SPECIAL.length)] : rnd.nextInt(5) - 2f;
+        }
+        return x;
+    }
+
+    private static void assertSameBits(float[] want, float[] got, String what) {
+        assertEquals(want.length, got.length, what);
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), what + " at " + i);
+        }
+    }
+
+    @Test
+    void windowMaxAgreesBitForBit() {
+        FloatPasses vector = Kernels.vectorFloatPasses();
+        assumeTrue(vector != null, "Vector API not present");
+        FloatPasses scalar = Kernels.scalarFloatPasses();
+        Random rnd = new Random(7);
+        for (int n : new int[] {1, 5, 16, 17, 49, 196, 333}) {
+            for (int taps : new int[] {1, 2, 4, 9}) {
+                float[] x = values(rnd, 3 * n + 10);
+                int[] index = new int[taps * n];
+                for (int i = 0; i < index.length; i++) {
+                    index[i] = rnd.nextInt(3 * n + 8);
+                }
+                float[] ys = new float[n + 2];
+                float[] yv = new float[n + 2];
+                scalar.windowMax(x, 2, index, taps, n, ys, 2);
+                vector.windowMax(x, 2, index, taps, n, yv, 2);
+                assertSameBits(ys, yv, "n " + n + " taps " + taps);
+            }
+        }
+    }
+
+    @Test
+    void addAbsAgreesBitForBit() {
+        FloatPasses vector = Kernels.vectorFloatPasses();
+        assumeTrue(vector != null, "Vector API not present");
+        FloatPasses scalar = Kernels.scalarFloatPasses();
+        Random rnd = new Random(8);
+        for (int n : new int[] {0, 1, 15, 16, 33, 784}) {
+            float[] x = new float[n + 1];
+            float[] acc = new float[n + 3];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) rnd.nextGaussian();
+            }
+            for (int i = 0; i < acc.length; i++) {
+                acc[i] = rnd.nextFloat();
+            }
+            float[] as = acc.clone();
+            float[] av = acc.clone();
+            scalar.addAbs(x, 1, as, 3, n);
+            vector.addAbs(x, 1, av, 3, n);
+            assertSameBits(as, av, "n " + n);
+        }
+    }
+}
