@@ -9,6 +9,7 @@ import dev.onebit.runtime.Executor;
 import dev.onebit.runtime.Value;
 import dev.onebit.runtime.kernels.Kernels;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -61,8 +62,8 @@ final class BenchCommand implements Callable<Integer> {
             + "reference_latency_ms and speedup, ...) instead of text.")
     boolean json;
 
-    @Option(names = "--verbose", description = "Show stack traces of errors.")
-    boolean verbose;
+    @Mixin
+    VerboseOption verbose;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

@@ -2,6 +2,7 @@ package dev.onebit.cli;
 
 import dev.onebit.cli.bench.FloatConvBench;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.ByteArrayOutputStream;
@@ -24,8 +25,8 @@ final class BenchConvCommand implements Callable<Integer> {
             description = "Timed runs per layer and side, alternating (default: ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--verbose", description = "Show stack traces of errors.")
-    boolean verbose;
+    @Mixin
+    VerboseOption verbose;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

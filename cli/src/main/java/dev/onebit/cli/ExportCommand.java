@@ -4,6 +4,7 @@ import dev.onebit.ir.Graph;
 import dev.onebit.onnx.OnnxExporter;
 import dev.onebit.onnx.passes.LowerBinaryOps;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -24,8 +25,8 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "SIM.onnx", description = "The ONNX file to write.")
     Path output;
 
-    @Option(names = "--verbose", description = "Show stack traces of errors.")
-    boolean verbose;
+    @Mixin
+    VerboseOption verbose;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

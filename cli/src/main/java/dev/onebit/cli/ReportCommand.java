@@ -32,8 +32,8 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object (keys: model, layers, totals, top1) instead of tables.")
     boolean json;
 
-    @Option(names = "--verbose", description = "Show stack traces of errors.")
-    boolean verbose;
+    @Mixin
+    VerboseOption verbose;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

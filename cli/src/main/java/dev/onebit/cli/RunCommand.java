@@ -6,6 +6,7 @@ import dev.onebit.onnx.OnnxTensors;
 import dev.onebit.runtime.Executor;
 import dev.onebit.runtime.Value;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -33,8 +34,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "OUT.npy", description = "Write the first output here as .npy.")
     Path output;
 
-    @Option(names = "--verbose", description = "Show stack traces of errors.")
-    boolean verbose;
+    @Mixin
+    VerboseOption verbose;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
