@@ -132,19 +132,11 @@ public final class Pooling {
         int kw = g.kernel[g.rank() - 1];
         int dh = ax[1].dilation * w;
         int dw = ax[2].dilation;
-        // Per output row: offset of its first in-bounds input row, and how many; likewise per column.
-        int[] rowAt = new int[oh];
-        int[] rows = new int[oh];
-        for (int o = 0; o < oh; o++) {
-            rowAt[o] = pos(g, lead, 1, o, ax[1].t0[o]) * w;
-            rows[o] = Math.max(0, ax[1].t1[o] - ax[1].t0[o]);
-        }
-        int[] colAt = new int[ow];
-        int[] cols = new int[ow];
-        for (int o = 0; o < ow; o++) {
-            colAt[o] = pos(g, lead, 2, o, ax[2].t0[o]);
-            cols[o] = Math.max(0, ax[2].t1[o] - ax[2].t0[o]);
-        }
+        int[][] b = bounds(ax, g, lead);
+        int[] rowAt = b[0];
+        int[] rows = b[1];
+        int[] colAt = b[2];
+        int[] cols = b[3];
         // Offsets of a whole window's taps from its first, row-major.
         int[] taps = new int[kh * kw];
         for (int i = 0, k = 0; i < kh; i++) {
@@ -264,15 +256,15 @@ public final class Pooling {
         return y;
     }
 
-    /** {@link #boxMean} of 1-D and 2-D windows: the same sums, window bounds from flat tables. */
-    private static void boxMeanPlanes(float[] x, Axis[] ax, ConvGeometry g, int planes, float[] y) {
-        int lead = 3 - g.rank();
+    /**
+     * The window bounds of 1-D and 2-D pools as flat tables: per output row the offset of its
+     * first in-bounds input row and how many there are ({rowAt, rows}), likewise per output
+     * column ({colAt, cols}).
+     */
+    private static int[][] bounds(Axis[] ax, ConvGeometry g, int lead) {
         int oh = ax[1].out;
         int ow = ax[2].out;
         int w = ax[2].in;
-        int inPlane = g.inCount();
-        int dh = ax[1].dilation * w;
-        int dw = ax[2].dilation;
         int[] rowAt = new int[oh];
         int[] rows = new int[oh];
         for (int o = 0; o < oh; o++) {
@@ -285,6 +277,23 @@ public final class Pooling {
             colAt[o] = pos(g, lead, 2, o, ax[2].t0[o]);
             cols[o] = Math.max(0, ax[2].t1[o] - ax[2].t0[o]);
         }
+        return new int[][] {rowAt, rows, colAt, cols};
+    }
+
+    /** {@link #boxMean} of 1-D and 2-D windows: the same sums, window bounds from flat tables. */
+    private static void boxMeanPlanes(float[] x, Axis[] ax, ConvGeometry g, int planes, float[] y) {
+        int lead = 3 - g.rank();
+        int oh = ax[1].out;
+        int ow = ax[2].out;
+        int w = ax[2].in;
+        int inPlane = g.inCount();
+        int dh = ax[1].dilation * w;
+        int dw = ax[2].dilation;
+        int[][] b = bounds(ax, g, lead);
+        int[] rowAt = b[0];
+        int[] rows = b[1];
+        int[] colAt = b[2];
+        int[] cols = b[3];
         int yi = 0;
         for (int p = 0; p < planes; p++) {
             int xb = p * inPlane;
