@@ -26,6 +26,8 @@ public final class Executor {
     private final Graph graph;
     private final List<Node> nodes = new ArrayList<>();
     private final List<Kernel> kernels = new ArrayList<>();
+    /** Per node: run it with {@link SignKernel#runSigns} (see {@link SignPlan}). */
+    private final boolean[] emitSigns;
     private final Map<String, Value> constants = new HashMap<>();
     /** Index in {@link #nodes} of the last node reading each value; values die after it. */
     private final Map<String, Integer> lastUse = new HashMap<>();
@@ -58,8 +60,11 @@ public final class Executor {
                 continue;
             }
             nodes.add(node);
-            kernels.add(kernel);
+            kernels.add(SignPlan.wrap(node, kernel));
         }
+        Set<String> outputNames = new java.util.HashSet<>();
+        graph.outputs().forEach(o -> outputNames.add(o.name()));
+        this.emitSigns = SignPlan.emitters(nodes, kernels, outputNames);
         for (int i = 0; i < nodes.size(); i++) {
             for (String in : nodes.get(i).inputs()) {
                 if (!in.isEmpty()) {
@@ -118,6 +123,20 @@ public final class Executor {
         return new Executor(graph, registry);
     }
 
+    /**
+     * The nodes whose output stays bit-packed when the graph runs ({@link SignPlan}), by name,
+     * in execution order: for diagnostics, and for tests that must know the packed path ran.
+     */
+    public List<String> packedOutputNodes() {
+        List<String> l = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            if (emitSigns[i]) {
+                l.add(nodes.get(i).name());
+            }
+        }
+        return l;
+    }
+
     /** The graph this executor runs. */
     public Graph graph() {
         return graph;
@@ -148,7 +167,7 @@ public final class Executor {
                 for (Map.Entry<String, Value> e : inputs.entrySet()) {
                     one.put(e.getKey(), sliceBatch(e.getValue(), b));
                 }
-                parts.add(runOnce(one, alsoKeep, false));
+                parts.add(runOnce(one, alsoKeep, false, null));
             }
             Map<String, Value> joined = new LinkedHashMap<>();
             for (String name : parts.get(0).keySet()) {
@@ -160,7 +179,28 @@ public final class Executor {
             }
             return joined;
         }
-        return runOnce(inputs, alsoKeep, false);
+        return runOnce(inputs, alsoKeep, false, null);
+    }
+
+    /**
+     * The nodes that run per call (those with a non-constant input), in execution order: the
+     * indices of {@link #runProfiled}'s times.
+     */
+    public List<Node> scheduledNodes() {
+        return List.copyOf(nodes);
+    }
+
+    /**
+     * Runs the graph as {@link #run(Map)} does (one batch, not split), adding each scheduled
+     * node's wall time in nanoseconds to {@code nanos[i]}: a profile of where a call's time goes.
+     *
+     * @param nanos at least {@code scheduledNodes().size()} counters
+     */
+    public Map<String, Value> runProfiled(Map<String, Value> inputs, long[] nanos) {
+        if (nanos.length < nodes.size()) {
+            throw new IllegalArgumentException("need " + nodes.size() + " counters, got " + nanos.length);
+        }
+        return runOnce(inputs, Set.of(), false, nanos);
     }
 
     /**
@@ -170,10 +210,11 @@ public final class Executor {
      *     possibly without data
      */
     public Map<String, Value> inferShapes(Map<String, Value> shapeOnlyInputs) {
-        return runOnce(shapeOnlyInputs, null, true);
+        return runOnce(shapeOnlyInputs, null, true, null);
     }
 
-    private Map<String, Value> runOnce(Map<String, Value> inputs, Set<String> alsoKeep, boolean shapesOnly) {
+    private Map<String, Value> runOnce(Map<String, Value> inputs, Set<String> alsoKeep, boolean shapesOnly,
+                                       long[] nanos) {
         Map<String, Value> live = new HashMap<>(constants);
         for (ValueInfo in : graph.inputs()) {
             Value v = inputs.get(in.name());
@@ -186,14 +227,33 @@ public final class Executor {
         Map<String, Value> all = shapesOnly ? new LinkedHashMap<>(live) : null;
         for (int i = 0; i < nodes.size(); i++) {
             Node node = nodes.get(i);
+            long start = nanos == null ? 0 : System.nanoTime();
             Value[] in = gather(node, live);
+            Kernel kernel = kernels.get(i);
             Value[] out;
             try {
-                out = shapesOnly ? kernels.get(i).inferShapes(in) : kernels.get(i).run(in);
+                if (shapesOnly) {
+                    out = kernel.inferShapes(in);
+                } else if (kernel instanceof SignKernel sk) {
+                    if (in.length > 1) {
+                        // Only the first input of a sign kernel may stay packed.
+                        Value[] rest = SignPlan.unpack(Arrays.copyOfRange(in, 1, in.length));
+                        System.arraycopy(rest, 0, in, 1, rest.length);
+                    }
+                    // A value asked for by name is returned as computed: a binary layer's packed
+                    // output holds only its signs.
+                    boolean emit = emitSigns[i] && (alsoKeep.isEmpty() || !alsoKeep.contains(node.output(0)));
+                    out = emit ? sk.runSigns(in) : sk.run(in);
+                } else {
+                    out = kernel.run(SignPlan.unpack(in));
+                }
             } catch (ModelException e) {
                 throw e;
             } catch (RuntimeException e) {
                 throw new ModelException(node.describe() + ": " + e, e);
+            }
+            if (nanos != null) {
+                nanos[i] += System.nanoTime() - start;
             }
             for (int k = 0; k < node.outputs().size() && k < out.length; k++) {
                 String name = node.output(k);
@@ -221,12 +281,13 @@ public final class Executor {
         }
         Map<String, Value> result = new LinkedHashMap<>();
         for (ValueInfo out : graph.outputs()) {
-            result.put(out.name(), live.get(out.name()));
+            Value v = live.get(out.name());
+            result.put(out.name(), v == null ? null : v.unpacked());
         }
         for (String k : alsoKeep) {
             Value v = live.get(k);
             if (v != null) {
-                result.putIfAbsent(k, v);
+                result.putIfAbsent(k, v.unpacked());
             }
         }
         return result;

@@ -12,6 +12,9 @@ import java.util.Arrays;
  * mutable and owned by one run.
  *
  * <p>During shape inference a FLOAT value may carry only its shape ({@link #hasData()} false).
+ * Between binary layers a FLOAT value that is all ±1 may be held as {@link PackedSigns} instead
+ * of floats ({@link #signs} set, {@link #floats} null); the executor hands such values only to
+ * kernels that read them ({@link SignKernel}) and unpacks them for every other one.
  */
 public final class Value {
     /** Element type; DOUBLE values are computed in float. */
@@ -22,12 +25,36 @@ public final class Value {
     public final float[] floats;
     /** Data of an integer or BOOL value, row-major; null for FLOAT. */
     public final long[] longs;
+    /** Data of a FLOAT value held as packed signs (then {@link #floats} is null), else null. */
+    public final PackedSigns signs;
 
-    private Value(DataType type, int[] shape, float[] floats, long[] longs) {
+    private Value(DataType type, int[] shape, float[] floats, long[] longs, PackedSigns signs) {
         this.type = type;
         this.shape = shape;
         this.floats = floats;
         this.longs = longs;
+        this.signs = signs;
+    }
+
+    private Value(DataType type, int[] shape, float[] floats, long[] longs) {
+        this(type, shape, floats, longs, null);
+    }
+
+    /**
+     * A FLOAT value of -1/+1 elements held as packed signs (not copied).
+     *
+     * @throws IllegalArgumentException if shape is not {@code [images, ...]} with as many elements
+     */
+    public static Value ofSigns(int[] shape, PackedSigns signs) {
+        if (shape.length == 0 || shape[0] != signs.images || count(shape) != (long) signs.images * signs.perImage()) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " does not fit " + signs);
+        }
+        return new Value(DataType.FLOAT, shape, null, null, signs);
+    }
+
+    /** This value with its data as floats: itself, or for packed signs a new unpacked value. */
+    public Value unpacked() {
+        return signs == null ? this : ofFloats(shape, signs.unpack());
     }
 
     /** A FLOAT value over {@code data} (not copied). */
@@ -80,6 +107,9 @@ public final class Value {
         if (!hasData()) {
             throw new IllegalStateException("value has no data");
         }
+        if (signs != null) {
+            return unpacked().toTensor();
+        }
         return type.isFloatingPoint() ? Tensor.ofFloats(shape, floats) : Tensor.ofLongs(type, shape, longs);
     }
 
@@ -95,7 +125,7 @@ public final class Value {
 
     /** False for a shape-only value made for shape inference. */
     public boolean hasData() {
-        return floats != null || longs != null;
+        return floats != null || longs != null || signs != null;
     }
 
     /** True for FLOAT or DOUBLE. */
@@ -105,7 +135,13 @@ public final class Value {
 
     /** Element {@code i} as a double, whatever the type. */
     public double get(int i) {
-        return floats != null ? floats[i] : longs[i];
+        return floats != null ? floats[i] : signs != null ? unpackedElement(i) : longs[i];
+    }
+
+    private float unpackedElement(int i) {
+        int per = signs.perImage();
+        int rest = i % per;
+        return signs.isNegative(i / per, rest / signs.pixels, rest % signs.pixels) ? -1f : 1f;
     }
 
     /** The number of elements of a shape. */
@@ -122,6 +158,6 @@ public final class Value {
 
     @Override
     public String toString() {
-        return "Value" + type.name().toLowerCase() + Arrays.toString(shape);
+        return "Value" + type.name().toLowerCase() + Arrays.toString(shape) + (signs != null ? " (packed signs)" : "");
     }
 }

@@ -3,6 +3,7 @@ package dev.onebit.runtime.kernels;
 import dev.onebit.ir.DataType;
 import dev.onebit.ir.Tensor;
 import dev.onebit.runtime.Buffers;
+import dev.onebit.runtime.PackedSigns;
 
 import java.util.Arrays;
 import java.util.BitSet;
@@ -67,6 +68,11 @@ public final class BinaryConvolution {
     private final int threads;
     private final long minParallelWords;
     private volatile Plan plan;
+    /** The thresholds of {@link #runSigns} for the bias they were made for (compared by identity). */
+    private volatile Thresholds thresholds;
+
+    private record Thresholds(float[] bias, SignThresholds t) {
+    }
 
     /**
      * Prepares the layer.
@@ -176,6 +182,18 @@ public final class BinaryConvolution {
      * @return the output shaped as {@link #outputShape}, or null when x is not all ±1
      */
     public float[] run(float[] x, int[] xShape, float[] scale, float[] bias) {
+        return run(x, null, xShape, scale, bias);
+    }
+
+    /**
+     * {@link #run(float[], int[], float[], float[])} on an input held as packed signs, whose
+     * layout must be the channel layout of {@code xShape}.
+     */
+    public float[] run(PackedSigns x, int[] xShape, float[] scale, float[] bias) {
+        return run(null, requireLayout(x, xShape), xShape, scale, bias);
+    }
+
+    private float[] run(float[] x, PackedSigns xs, int[] xShape, float[] scale, float[] bias) {
         Plan pl = plan(xShape);
         int n = xShape[0];
         int opos = pl.opos;
@@ -185,13 +203,13 @@ public final class BinaryConvolution {
         if (bias != null && bias.length != m) {
             throw new IllegalArgumentException("bias has " + bias.length + " values, expected " + m);
         }
-        if (!looksLikeSigns(x)) {
+        if (xs == null && !looksLikeSigns(x)) {
             return null;
         }
         Scratch s = SCRATCH.get();
         float[] y = null;
         for (int img = 0; img < n; img++) {
-            if (!pack(x, img, pl, s)) {
+            if (!pack(x, xs, img, pl, s)) {
                 return null;
             }
             if (y == null) {
@@ -277,7 +295,7 @@ public final class BinaryConvolution {
         int[] out = new int[Math.multiplyExact(n * planes * m, opos)];
         Scratch s = SCRATCH.get();
         for (int img = 0; img < n; img++) {
-            if (!pack(x, img, pl, s)) {
+            if (!pack(x, null, img, pl, s)) {
                 return null;
             }
             for (int g = 0; g < group; g++) {
@@ -301,6 +319,84 @@ public final class BinaryConvolution {
         return out;
     }
 
+    /**
+     * The layer for a consumer that keeps only the output's sign (a Binarize): the packed signs
+     * of what {@link #run(float[], int[], float[], float[])} would return without a scale,
+     * {@code [N, M, out...]} in {@link PackedSigns}' layout. With one binary plane the float
+     * output step is replaced by per-channel integer thresholds on the popcounts
+     * ({@link SignThresholds}), which give the same bits; otherwise the float output of each
+     * channel is computed and its signs packed.
+     *
+     * @param x the input as floats (then xs is null), or null
+     * @param xs the input as packed signs in the channel layout of xShape, or null
+     * @return the signs, or null when the float input is not all ±1
+     */
+    public PackedSigns runSigns(float[] x, PackedSigns xs, int[] xShape, float[] bias) {
+        if (xs != null) {
+            requireLayout(xs, xShape);
+        }
+        Plan pl = plan(xShape);
+        int n = xShape[0];
+        int opos = pl.opos;
+        if (bias != null && bias.length != m) {
+            throw new IllegalArgumentException("bias has " + bias.length + " values, expected " + m);
+        }
+        if (xs == null && !looksLikeSigns(x)) {
+            return null;
+        }
+        SignThresholds th = planes == 1 && pl.halfCorrections != null ? thresholds(bias) : null;
+        Scratch s = SCRATCH.get();
+        PackedSigns out = PackedSigns.allPlus(n, m, opos);
+        float[] row = null;
+        for (int img = 0; img < n; img++) {
+            if (!pack(x, xs, img, pl, s)) {
+                return null;
+            }
+            for (int g = 0; g < group; g++) {
+                int[] pop = groupPopcounts(pl, g, s);
+                for (int oi = 0; oi < mg; oi++) {
+                    int o = g * mg + oi;
+                    int at = (img * out.blocks + (o >>> 6)) * opos;
+                    if (th != null && th.exact[o]) {
+                        int d0 = oi * pl.ldc;
+                        int[] half = pl.halfCorrections[g];
+                        for (int i = 0; i < pl.border.length; i++) {
+                            pop[d0 + pl.border[i]] += half[pl.borderClass[i] * rowsG + oi];
+                        }
+                        gemm.signBits(pop, d0, th.threshold[o], th.flip[o], o & 63, out.words, at, opos);
+                    } else {
+                        // The float output of this one channel (as image 0 of a one-image buffer), then its signs.
+                        if (row == null) {
+                            row = new float[Math.multiplyExact(m, opos)];
+                        }
+                        affine(pl, g, oi, pop, 0, null, bias, row);
+                        long bit = 1L << (o & 63);
+                        for (int j = 0; j < opos; j++) {
+                            out.words[at + j] |= row[o * opos + j] < 0 ? bit : 0L;
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private SignThresholds thresholds(float[] bias) {
+        Thresholds t = thresholds;
+        if (t == null || t.bias() != bias) {
+            t = new Thresholds(bias, SignThresholds.of(Arrays.copyOf(alpha, m), bias, cg * kc));
+            thresholds = t;
+        }
+        return t.t();
+    }
+
+    private static PackedSigns requireLayout(PackedSigns xs, int[] xShape) {
+        if (!xs.isChannelLayoutOf(xShape)) {
+            throw new IllegalArgumentException(xs + " is not packed in the channel layout of " + Arrays.toString(xShape));
+        }
+        return xs;
+    }
+
     /** A cheap first look, so that a float input does not pay for packing before it is rejected. */
     private static boolean looksLikeSigns(float[] x) {
         for (int i = 0, e = Math.min(16, x.length); i < e; i++) {
@@ -311,11 +407,18 @@ public final class BinaryConvolution {
         return true;
     }
 
-    /** Packs image {@code img} into {@code s.planar}; false when a value is not ±1. */
-    private boolean pack(float[] x, int img, Plan pl, Scratch s) {
+    /**
+     * Packs image {@code img} into {@code s.planar}, from floats or (xs not null) from packed
+     * signs; false when a float is not ±1.
+     */
+    private boolean pack(float[] x, PackedSigns xs, int img, Plan pl, Scratch s) {
         int hw = pl.hw;
         int stride = hw + 1;
         long[] planar = s.planar(group * blocks * stride);
+        if (xs != null) {
+            copyPacked(xs, img, hw, planar);
+            return true;
+        }
         boolean signs = true;
         for (int g = 0; g < group; g++) {
             int at = g * blocks * stride;
@@ -325,6 +428,30 @@ public final class BinaryConvolution {
             }
         }
         return signs;
+    }
+
+    /** The packed input's words in the planar layout: a copy per block when groups start on word boundaries. */
+    private void copyPacked(PackedSigns xs, int img, int hw, long[] planar) {
+        int stride = hw + 1;
+        if (group == 1 || cg % 64 == 0) {
+            for (int b = 0; b < group * blocks; b++) {
+                System.arraycopy(xs.words, (img * xs.blocks + b) * hw, planar, b * stride, hw);
+                planar[b * stride + hw] = 0L;
+            }
+            return;
+        }
+        Arrays.fill(planar, 0, group * blocks * stride, 0L);
+        for (int g = 0; g < group; g++) {
+            for (int c = 0; c < cg; c++) {
+                int at = (g * blocks + (c >>> 6)) * stride;
+                long bit = 1L << (c & 63);
+                for (int p = 0; p < hw; p++) {
+                    if (xs.isNegative(img, g * cg + c, p)) {
+                        planar[at + p] |= bit;
+                    }
+                }
+            }
+        }
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.onebit.runtime.kernels;
 
 import dev.onebit.ir.DataType;
 import dev.onebit.ir.Tensor;
+import dev.onebit.runtime.PackedSigns;
 
 import java.util.Arrays;
 
@@ -13,7 +14,8 @@ import java.util.Arrays;
  * ({@code ceil(IN / 64)} words) and broadcast. That keeps the vector lanes full for the usual
  * single input row, and the output comes out as {@code [rows][OUT]}, the layout MatMul wants.
  * There is no padding: {@code dot = IN - 2 * pop}. Then
- * {@code y[i][o] = sum_k alpha[k][o] * dot_k[i][o] + bias[o]} in float.
+ * {@code y[i][o] = sum_k alpha[k][o] * dot_k[i][o] + bias[o]} in float, in the order of
+ * {@code BinaryOps.outputStep}, so the result has the reference kernel's bits.
  *
  * <p>Thread-safe.
  */
@@ -31,6 +33,14 @@ public final class BinaryDense {
     private final float[] alpha;
     private final int threads;
     private final long minParallelWords;
+    /** The bit-level weight, kept to pack it again for another input layout. */
+    private final byte[] bits;
+    /** The weight packed for the last packed-signs layout seen (channels, pixels), or null. */
+    private volatile Layout layout;
+
+    /** The weight packed to match the words of {@link PackedSigns} with this split of IN. */
+    private record Layout(int channels, int pixels, int words, long[] packed) {
+    }
 
     /**
      * Prepares the layer.
@@ -67,18 +77,34 @@ public final class BinaryDense {
         int cols = planes * out;
         this.panels = (cols + pc - 1) / pc;
         this.ldc = panels * pc;
-        this.packed = new long[Math.multiplyExact(ldc, words)];
-        byte[] bits = new byte[b.bytes().remaining()];
+        this.bits = new byte[b.bytes().remaining()];
         b.bytes().get(bits);
+        this.packed = packWeight(in, 1, words);
+    }
+
+    /**
+     * The weight columns packed so that input element {@code i = c * pixels + p} (channel c,
+     * pixel p of a flattened [C, pixels] item) sits where {@link PackedSigns} keeps it: bit
+     * {@code c % 64} of word {@code (c / 64) * pixels + p}. With one pixel that is plain row
+     * order. Bits of the unused channels of a last partial block are 0 in both operands, so
+     * they add nothing to the popcount.
+     */
+    private long[] packWeight(int channels, int pixels, int rowWords) {
+        int pc = gemm.panelColumns();
+        int cols = planes * out;
+        long[] w = new long[Math.multiplyExact(ldc, rowWords)];
         for (int col = 0; col < cols; col++) {
-            int at = (col / pc) * words * pc + col % pc;
+            int at = (col / pc) * rowWords * pc + col % pc;
             for (int i = 0; i < in; i++) {
                 int e = col * in + i;
                 if ((bits[e >>> 3] >>> (e & 7) & 1) != 0) {
-                    packed[at + (i >>> 6) * pc] |= 1L << (i & 63);
+                    int c = i / pixels;
+                    int k = ((c >>> 6) * pixels + i % pixels) * 64 + (c & 63);
+                    w[at + (k >>> 6) * pc] |= 1L << (k & 63);
                 }
             }
         }
+        return w;
     }
 
     /** Input features. */
@@ -105,9 +131,36 @@ public final class BinaryDense {
             return null;
         }
         int[] d = popcounts(x, rows);
-        if (d == null) {
-            return null;
+        return d == null ? null : output(d, rows, bias);
+    }
+
+    /**
+     * {@link #run(float[], int, float[])} on rows held as packed signs: one row per item, each
+     * item's {@code channels x pixels} elements being the row's {@link #inputs()} values.
+     *
+     * @throws IllegalArgumentException if the items do not have {@link #inputs()} elements
+     */
+    public float[] run(PackedSigns x, float[] bias) {
+        if (bias != null && bias.length != out) {
+            throw new IllegalArgumentException("bias has " + bias.length + " values, expected " + out);
         }
+        if (x.perImage() != in) {
+            throw new IllegalArgumentException(x + " has " + x.perImage() + " values per row, expected " + in);
+        }
+        Layout l = layout;
+        if (l == null || l.channels() != x.channels || l.pixels() != x.pixels) {
+            int rowWords = x.blocks * x.pixels;
+            l = new Layout(x.channels, x.pixels, rowWords,
+                    x.pixels == 1 ? packed : packWeight(x.channels, x.pixels, rowWords));
+            layout = l;
+        }
+        int rows = x.images;
+        int[] d = new int[Math.multiplyExact(rows, ldc)];
+        product(x.words, rows, l.words(), l.packed(), d);
+        return output(d, rows, bias);
+    }
+
+    private float[] output(int[] d, int rows, float[] bias) {
         float[] y = new float[Math.multiplyExact(rows, out)];
         for (int i = 0; i < rows; i++) {
             int yb = i * out;
@@ -120,10 +173,9 @@ public final class BinaryDense {
                     y[yb + o] = k == 0 ? v : y[yb + o] + v;
                 }
             }
-            if (bias != null) {
-                for (int o = 0; o < out; o++) {
-                    y[yb + o] += bias[o];
-                }
+            // Always an add, of 0 without a bias (-0.0 becomes +0.0), as in BinaryOps.outputStep.
+            for (int o = 0; o < out; o++) {
+                y[yb + o] += bias == null ? 0f : bias[o];
             }
         }
         return y;
@@ -163,15 +215,20 @@ public final class BinaryDense {
             return null;
         }
         int[] d = new int[Math.multiplyExact(rows, ldc)];
+        product(a, rows, words, packed, d);
+        return d;
+    }
+
+    /** {@code d[rows][ldc]}: popcounts of {@code rowWords}-word rows against a weight packed for them. */
+    private void product(long[] a, int rows, int rowWords, long[] w, int[] d) {
         int pc = gemm.panelColumns();
-        long work = (long) rows * words * ldc;
+        long work = (long) rows * rowWords * ldc;
         int parts = threads <= 1 || work < minParallelWords ? 1 : Math.min(threads, panels);
         Kernels.parallelFor(parts, part -> {
             int p0 = (int) ((long) panels * part / parts);
             int p1 = (int) ((long) panels * (part + 1) / parts);
-            gemm.popcounts(a, 0, rows, words, packed, p0 * words * pc, p1 - p0, d, p0 * pc, ldc);
+            gemm.popcounts(a, 0, rows, rowWords, w, p0 * rowWords * pc, p1 - p0, d, p0 * pc, ldc);
         });
-        return d;
     }
 
     @Override

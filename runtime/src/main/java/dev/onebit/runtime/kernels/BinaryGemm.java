@@ -99,6 +99,26 @@ public interface BinaryGemm {
     }
 
     /**
+     * The output step of an XNOR layer whose output only feeds a sign: for {@code j < n}, sets
+     * bit {@code bit} of {@code out[outOffset + j]} when
+     * {@code (pop[popOffset + j] >= threshold) != flip} (see {@code SignThresholds}); other
+     * bits are left as they are.
+     */
+    default void signBits(int[] pop, int popOffset, int threshold, boolean flip, int bit, long[] out, int outOffset,
+                          int n) {
+        signBitsScalar(pop, popOffset, threshold, flip, bit, out, outOffset, 0, n);
+    }
+
+    /** The scalar {@link #signBits} for {@code j} in {@code j0..n-1}, shared by implementations for their tails. */
+    static void signBitsScalar(int[] pop, int popOffset, int threshold, boolean flip, int bit, long[] out,
+                               int outOffset, int j0, int n) {
+        long b = 1L << bit;
+        for (int j = j0; j < n; j++) {
+            out[outOffset + j] |= (pop[popOffset + j] >= threshold) != flip ? b : 0L;
+        }
+    }
+
+    /**
      * Binarize: {@code y[yOffset + i] = x[offset + i] < 0 ? -1f : +1f} for {@code i < n} (so
      * -0.0 and NaN give +1, onebit's sign).
      */

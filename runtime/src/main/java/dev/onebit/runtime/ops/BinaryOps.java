@@ -7,6 +7,8 @@ import dev.onebit.runtime.Buffers;
 import dev.onebit.runtime.Kernel;
 import dev.onebit.runtime.NodeContext;
 import dev.onebit.runtime.OpRegistry;
+import dev.onebit.runtime.PackedSigns;
+import dev.onebit.runtime.SignKernel;
 import dev.onebit.runtime.Value;
 import dev.onebit.runtime.kernels.BinaryConvolution;
 import dev.onebit.runtime.kernels.BinaryDense;
@@ -62,14 +64,20 @@ import java.util.Arrays;
  * </dl>
  *
  * <h2>Kernels</h2>
- * The <em>reference kernels</em> here compute BinaryConv and BinaryMatMul as the float Conv or
- * product with the effective weight W; they define the results. When a layer's input X is
- * ±1 (every element exactly -1f or +1f, as after {@code Binarize}, also through a MaxPool or
- * a reshape), the <em>XNOR kernels</em> {@link BinaryConvolution} and {@link BinaryDense}
- * compute the same thing on bit-packed words: per plane the exact integer dot product
- * {@code valid - 2 * popcount(x XOR b)} (padded taps counting 0), then
- * {@code sum_k alpha[k][o] * dot_k} in float. They differ from the reference by float rounding
- * only.
+ * The <em>reference kernels</em> here compute BinaryConv and BinaryMatMul as one float Conv or
+ * product per plane with the ±1 weight {@code B[k]}, then the output step
+ * {@code y = alpha[0][o] * dot_0 (+ alpha[k][o] * dot_k ...) (* scale) + bias}, each operation
+ * rounded to float in that order ({@code outputStep}); they define the results. When a layer's
+ * input X is ±1 (every element exactly -1f or +1f, as after {@code Binarize}, also through a
+ * MaxPool or a reshape), the <em>XNOR kernels</em> {@link BinaryConvolution} and
+ * {@link BinaryDense} compute the same thing on bit-packed words: per plane the integer dot
+ * product {@code valid - 2 * popcount(x XOR b)} (padded taps counting 0), then the same output
+ * step. A dot product of ±1 values is an integer, exact in float however it is summed, so the
+ * two give the same bits, and a binary network computes the same signs layer after layer
+ * whichever kernels run: a difference in the last bit would flip a sign now and then and
+ * change a prediction. With real-valued inputs and several planes (CBD) the standard registry
+ * folds the planes into one product with the effective weight {@code sum_k alpha[k] B[k]}:
+ * one product instead of K, equal to the reference up to float rounding.
  *
  * <p>Whether X is ±1 is decided by the data at run time, not by the graph: the XNOR kernel
  * verifies every element while it packs the bits (one compare each, fused with the packing)
@@ -89,7 +97,7 @@ public final class BinaryOps {
     /** Registers the operators; {@code xnor} false leaves the binary layers on their reference kernels. */
     static void register(OpRegistry r, boolean xnor) {
         int v = OpRegistry.ONEBIT_OPSET;
-        r.register(OpRegistry.ONEBIT_DOMAIN, "Binarize", v, v, BinaryOps::binarize);
+        r.register(OpRegistry.ONEBIT_DOMAIN, "Binarize", v, v, ctx -> xnor ? packingBinarize(ctx) : binarize(ctx));
         r.register(OpRegistry.ONEBIT_DOMAIN, "BinaryConv", v, v, ctx -> binaryConv(ctx, xnor));
         r.register(OpRegistry.ONEBIT_DOMAIN, "BinaryMatMul", v, v, ctx -> binaryMatMul(ctx, xnor));
         r.register(OpRegistry.ONEBIT_DOMAIN, "ActivationScale", v, v, BinaryOps::activationScale);
@@ -130,6 +138,52 @@ public final class BinaryOps {
         return w;
     }
 
+    /**
+     * Plane {@code k} of B as -1f/+1f floats, shaped as B without its plane axis: what the
+     * reference kernels multiply the input with before scaling by alpha.
+     */
+    public static float[] planeWeight(Tensor b, int k) {
+        int[] s = b.shape();
+        int per = b.size() / s[0];
+        float[] w = new float[per];
+        for (int j = 0; j < per; j++) {
+            w[j] = b.isNegativeBit(k * per + j) ? -1f : 1f;
+        }
+        return w;
+    }
+
+    /**
+     * The output step every kernel of a binary layer shares, in this order of float operations:
+     * {@code y = alpha[0][o] * dot_0}, then {@code y += alpha[k][o] * dot_k} for each further
+     * plane, then {@code y * scale} (when there is a scale), then {@code + bias}. For ±1 inputs
+     * the per-plane dot products are integers, exact in float whichever kernel sums them, so
+     * the reference and the XNOR kernels give the same bits.
+     *
+     * @param dots per plane, {@code [N, M, positions]}; overwritten by plane 0's result
+     * @param scale {@code [N, positions]}, or null
+     * @param bias {@code [M]}, or null
+     */
+    static float[] outputStep(float[][] dots, float[] alpha, int n, int m, int positions, float[] scale, float[] bias) {
+        float[] y = dots[0];
+        for (int i = 0; i < n; i++) {
+            for (int o = 0; o < m; o++) {
+                int base = (i * m + o) * positions;
+                float add = bias == null ? 0f : bias[o];
+                for (int p = 0; p < positions; p++) {
+                    float v = alpha[o] * y[base + p];
+                    for (int k = 1; k < dots.length; k++) {
+                        v += alpha[k * m + o] * dots[k][base + p];
+                    }
+                    if (scale != null) {
+                        v *= scale[i * positions + p];
+                    }
+                    y[base + p] = v + add;
+                }
+            }
+        }
+        return y;
+    }
+
     /** B's shape without the plane axis: the shape of the effective weight. */
     public static int[] weightShape(Tensor b) {
         int[] s = b.shape();
@@ -142,6 +196,34 @@ public final class BinaryOps {
             float[] y = Buffers.floats(x.size());
             Kernels.binaryGemm().signs(x.floats, 0, y, 0, y.length);
             return new Value[] {Value.ofFloats(x.shape, y)};
+        };
+    }
+
+    /**
+     * Binarize that can leave its result packed ({@link dev.onebit.runtime.SignKernel}): the
+     * signs of a float input are packed directly, and packed input is already its own sign.
+     */
+    private static Kernel packingBinarize(NodeContext ctx) {
+        Kernel floats = binarize(ctx);
+        return new SignKernel() {
+            @Override
+            public Value[] run(Value[] inputs) {
+                Value x = inputs[0];
+                return x != null && x.signs != null ? new Value[] {x.unpacked()} : floats.run(inputs);
+            }
+
+            @Override
+            public Value[] runSigns(Value[] inputs) {
+                Value x = inputs[0];
+                if (x != null && x.signs != null) {
+                    return new Value[] {x};
+                }
+                x = FloatArgs.floatInput(ctx, inputs, 0, "X");
+                if (x.rank() < 2 || x.shape[0] == 0) {
+                    return floats.run(inputs);
+                }
+                return new Value[] {Value.ofSigns(x.shape, PackedSigns.pack(x.floats, x.shape, Kernels.binaryGemm()))};
+            }
         };
     }
 
@@ -163,6 +245,8 @@ public final class BinaryOps {
         Tensor b = ctx.constant(1);
         float[] w = weight(ctx, b);
         int[] wShape = weightShape(b);
+        float[] alphaValues = ctx.constant(2).toFloatArray();
+        int planes = b.shape()[0];
         Tensor bias = node.hasInput(3) ? ctx.constant(3) : null;
         if (node.hasInput(3) && bias == null) {
             throw ctx.error("bias must be a constant tensor");
@@ -171,12 +255,19 @@ public final class BinaryOps {
                 FloatArgs.intsOrNull(ctx, "kernel_shape"), node.attrInts("strides", null),
                 node.attrInts("dilations", null), node.attrInts("pads", null), node.attrString("auto_pad", "NOTSET"));
         Convolution conv;
+        Convolution[] planeConvs = new Convolution[planes];
         try {
-            // No bias here: it is added after the optional per-position scale.
+            // No bias here: it is added after the optional per-position scale. The reference runs
+            // one ±1 conv per plane (see outputStep); with real-valued inputs and several planes
+            // the fast registry folds them into one conv with the effective weight instead.
             conv = new Convolution(Kernels.floatGemm(), params, w, wShape, null);
+            for (int k = 0; k < planes; k++) {
+                planeConvs[k] = new Convolution(Kernels.floatGemm(), params, planeWeight(b, k), wShape, null);
+            }
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw ctx.error(e.getMessage());
         }
+        boolean collapse = xnor && planes > 1;
         float[] biasValues = bias == null ? null : bias.toFloatArray();
         if (biasValues != null && biasValues.length != wShape[0]) {
             throw ctx.error("bias has " + biasValues.length + " values, expected " + wShape[0]);
@@ -191,9 +282,61 @@ public final class BinaryOps {
             }
         }
         BinaryConvolution xnorConv = fast;
-        return new Kernel() {
+        Kernel kernel = new SignKernel() {
+            @Override
+            public Value[] runSigns(Value[] inputs) {
+                Value x = inputs[0];
+                Value scale = FloatArgs.optionalFloat(ctx, inputs, 4, "scale");
+                if (xnorConv != null && scale == null && x != null && (x.signs == null || x.signs.isChannelLayoutOf(x.shape))) {
+                    FloatArgs.requireRank(ctx, x, 3, "X");
+                    try {
+                        int[] shape = conv.outputShape(x.shape, wShape);
+                        PackedSigns s = xnorConv.runSigns(x.floats, x.signs, x.shape, biasValues);
+                        if (s != null) {
+                            return new Value[] {Value.ofSigns(shape, s)};
+                        }
+                    } catch (IllegalArgumentException | ArithmeticException e) {
+                        throw ctx.error(e.getMessage());
+                    }
+                }
+                Value y = run(inputs)[0];
+                return new Value[] {Value.ofSigns(y.shape, PackedSigns.pack(y.floats, y.shape, Kernels.binaryGemm()))};
+            }
+
             @Override
             public Value[] run(Value[] inputs) {
+                Value x = inputs[0];
+                if (x != null && x.signs != null) {
+                    if (xnorConv != null && x.signs.isChannelLayoutOf(x.shape)) {
+                        Value scale = FloatArgs.optionalFloat(ctx, inputs, 4, "scale");
+                        FloatArgs.requireRank(ctx, x, 3, "X");
+                        try {
+                            int[] shape = conv.outputShape(x.shape, wShape);
+                            checkScale(scale, shape);
+                            return new Value[] {Value.ofFloats(shape,
+                                    xnorConv.run(x.signs, x.shape, scale == null ? null : scale.floats, biasValues))};
+                        } catch (IllegalArgumentException | ArithmeticException e) {
+                            throw ctx.error(e.getMessage());
+                        }
+                    }
+                    inputs = inputs.clone();
+                    inputs[0] = x.unpacked();
+                }
+                return runFloats(inputs);
+            }
+
+            private void checkScale(Value scale, int[] shape) {
+                int positions = 1;
+                for (int d = 2; d < shape.length; d++) {
+                    positions *= shape[d];
+                }
+                if (scale != null && scale.size() != shape[0] * positions) {
+                    throw ctx.error("scale has shape " + Arrays.toString(scale.shape) + ", expected ["
+                            + shape[0] + ", 1, ...] with " + positions + " positions");
+                }
+            }
+
+            private Value[] runFloats(Value[] inputs) {
                 Value x = FloatArgs.floatInput(ctx, inputs, 0, "X");
                 FloatArgs.requireRank(ctx, x, 3, "X");
                 Value scale = FloatArgs.optionalFloat(ctx, inputs, 4, "scale");
@@ -204,31 +347,26 @@ public final class BinaryOps {
                     for (int d = 2; d < shape.length; d++) {
                         positions *= shape[d];
                     }
-                    if (scale != null && scale.size() != shape[0] * positions) {
-                        throw ctx.error("scale has shape " + Arrays.toString(scale.shape) + ", expected ["
-                                + shape[0] + ", 1, ...] with " + positions + " positions");
-                    }
+                    checkScale(scale, shape);
+                    float[] sc = scale == null ? null : scale.floats;
                     if (xnorConv != null) {
-                        float[] y = xnorConv.run(x.floats, x.shape, scale == null ? null : scale.floats, biasValues);
+                        float[] y = xnorConv.run(x.floats, x.shape, sc, biasValues);
                         if (y != null) {
                             return new Value[] {Value.ofFloats(shape, y)};
                         }
                     }
-                    float[] y = conv.run(x.floats, x.shape, null, null, null);
-                    for (int n = 0; n < shape[0]; n++) {
-                        for (int o = 0; o < m; o++) {
-                            int base = (n * m + o) * positions;
-                            float add = biasValues == null ? 0f : biasValues[o];
-                            for (int p = 0; p < positions; p++) {
-                                float v = y[base + p];
-                                if (scale != null) {
-                                    v *= scale.floats[n * positions + p];
-                                }
-                                y[base + p] = v + add;
-                            }
-                        }
+                    if (collapse) {
+                        float[] ones = new float[planes * m];
+                        Arrays.fill(ones, 0, m, 1f);
+                        return new Value[] {Value.ofFloats(shape, outputStep(new float[][] {
+                            conv.run(x.floats, x.shape, null, null, null)}, ones, shape[0], m, positions, sc, biasValues))};
                     }
-                    return new Value[] {Value.ofFloats(shape, y)};
+                    float[][] dots = new float[planes][];
+                    for (int k = 0; k < planes; k++) {
+                        dots[k] = planeConvs[k].run(x.floats, x.shape, null, null, null);
+                    }
+                    return new Value[] {Value.ofFloats(shape,
+                            outputStep(dots, alphaValues, shape[0], m, positions, sc, biasValues))};
                 } catch (IllegalArgumentException | ArithmeticException e) {
                     throw ctx.error(e.getMessage());
                 }
@@ -243,6 +381,22 @@ public final class BinaryOps {
                 } catch (IllegalArgumentException | ArithmeticException e) {
                     throw ctx.error(e.getMessage());
                 }
+            }
+        };
+        return xnor ? kernel : plain(kernel);
+    }
+
+    /** The kernel without its packed-signs side, for the reference registry. */
+    private static Kernel plain(Kernel k) {
+        return new Kernel() {
+            @Override
+            public Value[] run(Value[] inputs) {
+                return k.run(inputs);
+            }
+
+            @Override
+            public Value[] inferShapes(Value[] inputs) {
+                return k.inferShapes(inputs);
             }
         };
     }
@@ -266,13 +420,35 @@ public final class BinaryOps {
             throw ctx.error("bias has " + bias.length + " values, expected " + out);
         }
         var gemm = Kernels.floatGemm();
-        // W is [OUT][IN] = B^T of X·B, packed once as the left operand.
-        var packed = gemm.pack(w, 0, in, 1, out, in, 1f);
+        int planes = b.shape()[0];
+        float[] alphaValues = ctx.constant(2).toFloatArray();
+        // W is [OUT][IN] = B^T of X·B, packed once as the left operand: the effective weight when
+        // the fast registry folds several planes into one product, else one ±1 plane each.
+        boolean collapse = xnor && planes > 1;
+        var packedPlanes = new dev.onebit.runtime.kernels.PackedMatrix[collapse ? 1 : planes];
+        for (int k = 0; k < packedPlanes.length; k++) {
+            packedPlanes[k] = gemm.pack(collapse ? w : planeWeight(b, k), 0, in, 1, out, in, 1f);
+        }
         BinaryDense xnorDense = xnor ? new BinaryDense(Kernels.binaryGemm(), b, ctx.constant(2).toFloatArray()) : null;
-        return new Kernel() {
+        Kernel kernel = new SignKernel() {
+            @Override
+            public Value[] runSigns(Value[] inputs) {
+                Value y = run(inputs)[0];
+                return new Value[] {y.rank() < 2 ? y : Value.ofSigns(y.shape, PackedSigns.pack(y.floats, y.shape, Kernels.binaryGemm()))};
+            }
+
             @Override
             public Value[] run(Value[] inputs) {
-                Value x = FloatArgs.floatInput(ctx, inputs, 0, "X");
+                Value x = inputs[0];
+                if (x != null && x.signs != null) {
+                    int[] shape = outShape(x);
+                    if (xnorDense != null && x.rank() == 2) {
+                        return new Value[] {Value.ofFloats(shape, xnorDense.run(x.signs, bias))};
+                    }
+                    inputs = inputs.clone();
+                    inputs[0] = x.unpacked();
+                }
+                x = FloatArgs.floatInput(ctx, inputs, 0, "X");
                 int[] shape = outShape(x);
                 int rows = x.size() / Math.max(1, in);
                 if (xnorDense != null) {
@@ -281,9 +457,18 @@ public final class BinaryOps {
                         return new Value[] {Value.ofFloats(shape, y)};
                     }
                 }
-                float[] y = new float[Math.multiplyExact(rows, out)];
-                MatMulOps.product(gemm, rows, out, in, 1f, x.floats, 0, in, 1, null, 0, 0, 0, packed, bias, false, y, 0);
-                return new Value[] {Value.ofFloats(shape, y)};
+                float[][] dots = new float[packedPlanes.length][];
+                for (int k = 0; k < dots.length; k++) {
+                    dots[k] = new float[Math.multiplyExact(rows, out)];
+                    MatMulOps.product(gemm, rows, out, in, 1f, x.floats, 0, in, 1, null, 0, 0, 0, packedPlanes[k], null,
+                            false, dots[k], 0);
+                }
+                float[] a = alphaValues;
+                if (collapse) {
+                    a = new float[out];
+                    Arrays.fill(a, 1f);
+                }
+                return new Value[] {Value.ofFloats(shape, outputStep(dots, a, rows, out, 1, null, bias))};
             }
 
             @Override
@@ -300,6 +485,7 @@ public final class BinaryOps {
                 return s;
             }
         };
+        return xnor ? kernel : plain(kernel);
     }
 
     private static Kernel activationScale(NodeContext ctx) {

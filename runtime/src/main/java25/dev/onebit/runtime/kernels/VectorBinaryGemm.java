@@ -294,6 +294,21 @@ public final class VectorBinaryGemm implements BinaryGemm {
     }
 
     @Override
+    public void signBits(int[] pop, int popOffset, int threshold, boolean flip, int bit, long[] out, int outOffset,
+                         int n) {
+        int end = I.loopBound(n);
+        IntVector t = IntVector.broadcast(I, threshold);
+        long b = 1L << bit;
+        int j = 0;
+        for (; j < end; j += V) {
+            VectorMask<Integer> ge = IntVector.fromArray(I, pop, popOffset + j).compare(VectorOperators.GE, t);
+            VectorMask<Long> neg = (flip ? ge.not() : ge).cast(L);
+            LongVector.fromArray(L, out, outOffset + j).lanewise(VectorOperators.OR, b, neg).intoArray(out, outOffset + j);
+        }
+        BinaryGemm.signBitsScalar(pop, popOffset, threshold, flip, bit, out, outOffset, j, n);
+    }
+
+    @Override
     public void signs(float[] x, int offset, float[] y, int yOffset, int n) {
         int fl = FW.length();
         int end = FW.loopBound(n);

@@ -22,8 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Whole graphs with XNOR layers (standard registry: XNOR kernels where the input is ±1)
- * against the same graphs on the reference kernels ({@link OpRegistry#reference()}).
+ * Whole graphs with XNOR layers (standard registry: XNOR kernels where the input is ±1,
+ * activations packed between them) against the same graphs on the reference kernels
+ * ({@link OpRegistry#reference()}): equal bit for bit.
  */
 class BinaryGraphTest {
 
@@ -114,14 +115,33 @@ class BinaryGraphTest {
                 Value va = a.get(name);
                 Value vb = b.get(name);
                 assertArrayEquals(vb.shape, va.shape, name);
-                double scale = 0;
-                for (float v : vb.floats) {
-                    scale = Math.max(scale, Math.abs(v));
-                }
-                for (int i = 0; i < va.size(); i++) {
-                    assertEquals(vb.floats[i], va.floats[i], 1e-5 * scale + 1e-6, name + " element " + i);
-                }
+                // Bit for bit: integer dot products, then the same float output step (BinaryOps.outputStep).
+                assertArrayEquals(vb.floats, va.floats, name);
             }
+        }
+    }
+
+    /**
+     * Without intermediate values asked for, activations stay packed from layer to layer: conv3
+     * gives only signs (its one consumer is a Binarize), the MaxPool and the Flatten pass packed
+     * words on. The output is still the reference's.
+     */
+    @Test
+    void packedActivationsGiveTheReferenceOutput() {
+        Random r = new Random(5);
+        int c = 130;
+        int hw = 10;
+        Graph graph = graph(r, c, hw);
+        Executor fast = Executor.create(graph);
+        Executor reference = Executor.create(graph, OpRegistry.reference());
+        assertEquals(List.of("s0", "s1", "pool1", "conv3", "s3", "flat"), fast.packedOutputNodes());
+        assertEquals(List.of(), reference.packedOutputNodes());
+        for (int n = 1; n <= 3; n++) {
+            Map<String, Value> in = Map.of("x", Value.ofFloats(new int[] {n, c, hw, hw}, gaussian(r, n * c * hw * hw)));
+            Value a = fast.run(in).get("y");
+            Value b = reference.run(in).get("y");
+            assertArrayEquals(b.shape, a.shape);
+            assertArrayEquals(b.floats, a.floats, "n " + n);
         }
     }
 

@@ -1,0 +1,207 @@
+package dev.onebit.runtime;
+
+import dev.onebit.ir.Node;
+import dev.onebit.runtime.kernels.ConvGeometry;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Decides where a graph's ±1 activations stay bit-packed ({@link PackedSigns}) from one binary
+ * layer to the next, so that XNOR layers feed each other without a float tensor in between:
+ * <pre>
+ *   BinaryConv -&gt; Binarize -&gt; [MaxPool] -&gt; [Flatten | Reshape] -&gt; BinaryConv | BinaryMatMul
+ * </pre>
+ * A node <em>emits signs</em> ({@link SignKernel#runSigns} instead of {@link Kernel#run}) when
+ * that cannot change what its consumers compute:
+ * <ul>
+ *   <li>a Binarize, MaxPool, Flatten or Reshape (their output is ±1 exactly when their input is)
+ *       when every consumer takes packed signs: a binary layer, a Binarize, or another such
+ *       node that emits signs itself;</li>
+ *   <li>a binary layer, whose output is real-valued, only when all its consumers are Binarize
+ *       nodes: they keep nothing but the sign.</li>
+ * </ul>
+ * Graph outputs are never packed. Whatever arrives packed at a kernel that is not a
+ * {@link SignKernel}, or at another input than the first, is unpacked by the executor, so a
+ * plan can only make a run faster, never different.
+ */
+final class SignPlan {
+    private SignPlan() {
+    }
+
+    /** How a node takes part in a plan. */
+    private enum Role { BINARIZE, LAYER, PASS, NONE }
+
+    private static Role role(Node n, Kernel k) {
+        if (!(k instanceof SignKernel)) {
+            return Role.NONE;
+        }
+        if (n.domain().equals(OpRegistry.ONEBIT_DOMAIN)) {
+            return switch (n.opType()) {
+                case "Binarize" -> Role.BINARIZE;
+                case "BinaryConv", "BinaryMatMul" -> Role.LAYER;
+                default -> Role.NONE;
+            };
+        }
+        return Role.PASS;
+    }
+
+    /**
+     * The plan: true for the nodes that should emit signs.
+     *
+     * @param nodes the nodes in execution order
+     * @param kernels their kernels, pass-through ones already {@link #wrap wrapped}
+     * @param outputs the graph's output names
+     */
+    static boolean[] emitters(List<Node> nodes, List<Kernel> kernels, Set<String> outputs) {
+        Map<String, List<int[]>> uses = new HashMap<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            List<String> in = nodes.get(i).inputs();
+            for (int k = 0; k < in.size(); k++) {
+                if (!in.get(k).isEmpty()) {
+                    uses.computeIfAbsent(in.get(k), x -> new ArrayList<>()).add(new int[] {i, k});
+                }
+            }
+        }
+        boolean[] emit = new boolean[nodes.size()];
+        // Backwards, so that every consumer's decision is made before its producer's.
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            Node node = nodes.get(i);
+            Role role = role(node, kernels.get(i));
+            if (role == Role.NONE || node.outputs().isEmpty() || node.output(0).isEmpty()
+                    || outputs.contains(node.output(0)) || node.outputs().stream().skip(1).anyMatch(o -> !o.isEmpty())) {
+                continue;
+            }
+            List<int[]> consumers = uses.get(node.output(0));
+            if (consumers == null) {
+                continue;
+            }
+            boolean ok = true;
+            for (int[] use : consumers) {
+                Role r = role(nodes.get(use[0]), kernels.get(use[0]));
+                ok &= use[1] == 0 && (role == Role.LAYER
+                        ? r == Role.BINARIZE
+                        : r == Role.BINARIZE || r == Role.LAYER || r == Role.PASS && emit[use[0]]);
+            }
+            emit[i] = ok;
+        }
+        return emit;
+    }
+
+    /**
+     * The kernel of a MaxPool (without indices), Flatten or Reshape wrapped so that it also takes
+     * packed signs; any other kernel as it is.
+     */
+    static Kernel wrap(Node node, Kernel kernel) {
+        if (!node.domain().isEmpty() && !node.domain().equals("ai.onnx")) {
+            return kernel;
+        }
+        return switch (node.opType()) {
+            case "Flatten", "Reshape" -> new Reshaped(kernel);
+            case "MaxPool" -> node.outputs().size() > 1 && !node.output(1).isEmpty() ? kernel : new MaxPooled(node, kernel);
+            default -> kernel;
+        };
+    }
+
+    /** The output shape the float kernel gives for input 0's shape (its other inputs as they are). */
+    private static int[] shapeFor(Kernel kernel, Value[] inputs) {
+        Value[] probe = inputs.clone();
+        probe[0] = Value.shapeOnly(inputs[0].shape);
+        return kernel.inferShapes(probe)[0].shape;
+    }
+
+    /** Flatten and Reshape keep the element order, so packed signs pass with a new shape. */
+    private record Reshaped(Kernel kernel) implements SignKernel {
+        @Override
+        public Value[] run(Value[] inputs) {
+            return kernel.run(unpack(inputs));
+        }
+
+        @Override
+        public Value[] runSigns(Value[] inputs) {
+            Value x = inputs[0];
+            if (x == null || x.signs == null) {
+                return kernel.run(inputs);
+            }
+            int[] shape = shapeFor(kernel, inputs);
+            // Packed signs are [images][...]: a reshape that moves the batch axis needs floats.
+            if (shape.length == 0 || shape[0] != x.signs.images) {
+                return kernel.run(unpack(inputs));
+            }
+            return new Value[] {Value.ofSigns(shape, x.signs)};
+        }
+
+        @Override
+        public Value[] inferShapes(Value[] inputs) {
+            return kernel.inferShapes(inputs);
+        }
+    }
+
+    /** MaxPool of ±1 values as an AND of packed words ({@link PackedSigns#maxPool}). */
+    private static final class MaxPooled implements SignKernel {
+        private final Node node;
+        private final Kernel kernel;
+        /** The window taps of the last input shape seen. */
+        private volatile Windows windows;
+
+        private record Windows(int[] shape, ConvGeometry g, int[][] taps) {
+        }
+
+        MaxPooled(Node node, Kernel kernel) {
+            this.node = node;
+            this.kernel = kernel;
+        }
+
+        @Override
+        public Value[] run(Value[] inputs) {
+            return kernel.run(unpack(inputs));
+        }
+
+        @Override
+        public Value[] runSigns(Value[] inputs) {
+            Value x = inputs[0];
+            if (x == null || x.signs == null || x.rank() < 3 || !x.signs.isChannelLayoutOf(x.shape)) {
+                return kernel.run(unpack(inputs));
+            }
+            Windows w = windows;
+            if (w == null || !Arrays.equals(w.shape(), x.shape)) {
+                int[] kernelShape = Arrays.stream(node.attrInts("kernel_shape", new long[0])).mapToInt(Math::toIntExact).toArray();
+                ConvGeometry g = ConvGeometry.of(Arrays.copyOfRange(x.shape, 2, x.rank()), kernelShape,
+                        node.attrInts("strides", null), node.attrInts("dilations", null), node.attrInts("pads", null),
+                        node.attrString("auto_pad", "NOTSET"), node.attrInt("ceil_mode", 0) != 0);
+                w = new Windows(x.shape.clone(), g, PackedSigns.windowTaps(g));
+                windows = w;
+            }
+            PackedSigns pooled = x.signs.maxPool(w.g(), w.taps());
+            if (pooled == null) {
+                return kernel.run(unpack(inputs));
+            }
+            int[] shape = x.shape.clone();
+            System.arraycopy(w.g().out, 0, shape, 2, w.g().rank());
+            return new Value[] {Value.ofSigns(shape, pooled)};
+        }
+
+        @Override
+        public Value[] inferShapes(Value[] inputs) {
+            return kernel.inferShapes(inputs);
+        }
+    }
+
+    /** The inputs with any packed value unpacked. */
+    static Value[] unpack(Value[] inputs) {
+        Value[] out = inputs;
+        for (int k = 0; k < inputs.length; k++) {
+            if (inputs[k] != null && inputs[k].signs != null) {
+                if (out == inputs) {
+                    out = inputs.clone();
+                }
+                out[k] = inputs[k].unpacked();
+            }
+        }
+        return out;
+    }
+}
