@@ -4,6 +4,7 @@ import ai.onnxruntime.OrtException;
 import dev.onebit.Model;
 import dev.onebit.cli.bench.Latency;
 import dev.onebit.cli.bench.OrtModel;
+import dev.onebit.cli.bench.Profile;
 import dev.onebit.ir.ModelException;
 import dev.onebit.runtime.Executor;
 import dev.onebit.runtime.Value;
@@ -51,8 +52,13 @@ final class BenchCommand implements Callable<Integer> {
     Path against;
 
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "50",
-            description = "Untimed calls per side first (default: ${DEFAULT-VALUE}).")
+            description = "Untimed calls per side first, and at least 2 seconds of them, so that the JIT has "
+                    + "compiled the kernels (default: ${DEFAULT-VALUE}).")
     int warmup;
+
+    @Option(names = "--profile", description = "Afterwards, time every node of onebit's graph separately and print "
+            + "the milliseconds per call by operator type and the slowest nodes (JSON: \"profile\").")
+    boolean profile;
 
     @Option(names = "--runs", paramLabel = "N", defaultValue = "200",
             description = "Timed calls per side (default: ${DEFAULT-VALUE}).")
@@ -106,9 +112,19 @@ final class BenchCommand implements Callable<Integer> {
                     r = Latency.measure(oursCall, ort::run, warmup, runs);
                 }
             }
-            print(n, ours.itemShape, r);
+            print(n, ours.itemShape, r, profile ? profile(ours.itemShape, input) : null);
         }
         return Main.OK;
+    }
+
+    /** The per-node profile of the same graph the timed side ran, on the same input. */
+    private Profile profile(int[] itemShape, float[] input) throws IOException {
+        ModelFile f = ModelFile.load(model);
+        Executor ex = Executor.create(f.graph());
+        int[] shape = new int[itemShape.length + 1];
+        shape[0] = batch;
+        System.arraycopy(itemShape, 0, shape, 1, itemShape.length);
+        return Profile.of(ex, f.graph().inputs().get(0).name(), Value.ofFloats(shape, input), warmup, Math.max(runs, 20));
     }
 
     /** The model under test: its item shape and one call on a batch. */
@@ -162,7 +178,7 @@ final class BenchCommand implements Callable<Integer> {
         return x;
     }
 
-    private void print(int n, int[] itemShape, Latency.Result r) {
+    private void print(int n, int[] itemShape, Latency.Result r, Profile p) {
         PrintWriter out = spec.commandLine().getOut();
         String kernels = Kernels.floatGemm().name() + ", " + Kernels.binaryGemm().name();
         if (json) {
@@ -181,6 +197,22 @@ final class BenchCommand implements Callable<Integer> {
                 put(o, "reference_", r.reference());
                 o.put("speedup", round(r.speedup()));
             }
+            if (p != null) {
+                Map<String, Object> po = new LinkedHashMap<>();
+                po.put("total_ms", round(p.totalMs()));
+                po.put("packed_nodes", p.packed());
+                Map<String, Object> ops = new LinkedHashMap<>();
+                p.byOp().forEach((k, v) -> ops.put(k, round(v)));
+                po.put("by_op_ms", ops);
+                po.put("nodes", p.nodes().stream().map(x -> {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("name", x.name());
+                    m.put("op", x.op());
+                    m.put("ms", round(x.ms()));
+                    return m;
+                }).toList());
+                o.put("profile", po);
+            }
             out.println(Json.write(o));
             return;
         }
@@ -191,6 +223,9 @@ final class BenchCommand implements Callable<Integer> {
         if (r.reference() != null) {
             row(out, "ONNX Runtime", r.reference());
             out.printf("speed-up: %.2fx (ONNX Runtime median / onebit median, on %s)%n", r.speedup(), against);
+        }
+        if (p != null) {
+            p.print(out, 15);
         }
     }
 

@@ -31,6 +31,33 @@ class BenchCommandTest {
     }
 
     @Test
+    void profileNamesEveryNodeAndTheBinaryLayers(@TempDir Path dir) {
+        Path bnn = dir.resolve("vgg.bnn");
+        Cli.Result c = Cli.run("convert", Cli.samples().resolve("vgg.onnx").toString(), "-o", bnn.toString(),
+                "--method", "xnor", "--no-scale-activations");
+        assertEquals(0, c.code(), c.err());
+        Cli.Result r = Cli.run("bench", bnn.toString(), "--warmup", "0", "--runs", "3", "--profile", "--json");
+        assertEquals(0, r.code(), r.err());
+        String profile = r.out().substring(r.out().indexOf("\"profile\":"));
+        // 20 scheduled nodes, 15 of which (every Binarize, the sign MaxPools, the Flatten, the
+        // convs feeding only a Binarize) hand their output on packed.
+        assertEquals(20, profile.split("\"name\":").length - 1, profile);
+        assertTrue(profile.contains("\"packed_nodes\":15"), profile);
+        assertTrue(profile.contains("\"BinaryConv\":") && profile.contains("\"BinaryMatMul\":"), profile);
+        double total = SampleAccuracyTest.number(profile, "total_ms");
+        double sum = 0;
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"ms\":([0-9.eE-]+)").matcher(profile);
+        while (m.find()) {
+            sum += Double.parseDouble(m.group(1));
+        }
+        assertEquals(total, sum, 1e-3 * 20 + 1e-9, "per-node times add up to the total");
+
+        Cli.Result text = Cli.run("bench", bnn.toString(), "--warmup", "0", "--runs", "2", "--profile");
+        assertEquals(0, text.code(), text.err());
+        assertTrue(text.out().contains("slowest nodes") && text.out().contains("BinaryConv"), text.out());
+    }
+
+    @Test
     void withoutAgainstOnlyOursIsTimed() {
         // An ONNX model runs on onebit's float runtime; resnet's batch is fixed at 1.
         Cli.Result r = Cli.run("bench", Cli.samples().resolve("resnet.onnx").toString(), "--batch", "2",

@@ -55,17 +55,23 @@ public final class Latency {
         }
     }
 
+    /** The least warm-up time, both sides together. */
+    static final long WARMUP_NANOS = 2_000_000_000L;
+
     private Latency() {
     }
 
     /**
      * Measures {@code ours} and, when not null, {@code reference}.
      *
-     * @param warmup untimed calls per side first
+     * @param warmup untimed calls per side first, continued until at least 2 s have passed (0: none)
      * @param runs timed calls per side, at least 1
      */
     public static Result measure(Call ours, Call reference, int warmup, int runs) throws Exception {
-        for (int i = 0; i < warmup; i++) {
+        // A few dozen calls of a small model pass before C2 has compiled the vector kernels, so
+        // warm-up also lasts at least WARMUP_NANOS (unless no warm-up was asked for).
+        long start = System.nanoTime();
+        for (int i = 0; i < warmup || warmup > 0 && System.nanoTime() - start < WARMUP_NANOS; i++) {
             ours.run();
             if (reference != null) {
                 reference.run();
