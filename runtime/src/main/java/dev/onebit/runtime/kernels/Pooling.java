@@ -144,23 +144,32 @@ public final class Pooling {
                 taps[k++] = i * dh + j * dw;
             }
         }
-        boolean whole = true;
+        boolean someTap = true;
         for (int r = 0; r < oh; r++) {
-            whole &= rows[r] == kh;
+            someTap &= rows[r] > 0;
         }
         for (int c = 0; c < ow; c++) {
-            whole &= cols[c] == kw;
+            someTap &= cols[c] > 0;
         }
         int outPlane = oh * ow;
-        if (whole && outPlane >= 8) {
-            // Every window lies inside the input (no padding reached: the usual CNN pool): a table
-            // of every tap's input offset per output, [tap][output], and one pass per plane.
+        if (someTap && outPlane >= 8) {
+            // Every window has a tap inside the input (the usual CNN pool, padded or not): a table
+            // of every tap's input offset per output, [tap][output], and one branch-free pass per
+            // plane. A window that reaches into the padding lists its inside taps in row-major
+            // order and then its first tap again in place of the padded ones: a repeat changes
+            // neither the maximum nor which of equal values (or a first NaN) is kept.
             int[] index = new int[taps.length * outPlane];
             for (int r = 0, j = 0; r < oh; r++) {
                 for (int c = 0; c < ow; c++, j++) {
                     int at = rowAt[r] + colAt[c];
-                    for (int k = 0; k < taps.length; k++) {
-                        index[k * outPlane + j] = at + taps[k];
+                    int k = 0;
+                    for (int i = 0; i < rows[r]; i++) {
+                        for (int t = 0; t < cols[c]; t++) {
+                            index[k++ * outPlane + j] = at + i * dh + t * dw;
+                        }
+                    }
+                    for (; k < taps.length; k++) {
+                        index[k * outPlane + j] = at;
                     }
                 }
             }

@@ -82,6 +82,31 @@ class PoolingTest {
         }
     }
 
+    /**
+     * ResNet's stem pool (3x3, stride 2, pad 1) on values with NaN, infinities and both zeros:
+     * the table path, where padded taps repeat a window's first tap, keeps the general loop's
+     * bits.
+     */
+    @Test
+    void paddedWindowsKeepNaNAndZeroRules() {
+        java.util.Random rnd = new java.util.Random(9);
+        float[] specials = {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -0f, 0f};
+        int[] shape = {1, 3, 11, 12};
+        float[] x = Close.random(rnd, 3 * 11 * 12);
+        for (int i = 0; i < x.length; i++) {
+            if (rnd.nextInt(4) == 0) {
+                x[i] = specials[rnd.nextInt(specials.length)];
+            }
+        }
+        ConvGeometry g = ConvGeometry.of(new int[] {11, 12}, new int[] {3, 3}, new long[] {2, 2}, null,
+                new long[] {1, 1, 1, 1}, "NOTSET", false);
+        float[] fast = Pooling.maxPool(x, shape, g, null, false);
+        float[] ref = ReferencePool.pool(x, shape, g, true, false, null);
+        for (int i = 0; i < fast.length; i++) {
+            assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(fast[i]), "output " + i);
+        }
+    }
+
     @Test
     void columnMajorIndicesSwapSpatialAxes() {
         float[] x = {1, 9, 3, 4, 5, 6};
