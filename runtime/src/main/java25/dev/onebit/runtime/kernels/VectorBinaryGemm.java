@@ -325,6 +325,8 @@ public final class VectorBinaryGemm implements BinaryGemm {
 
     /** Bits of |1f|: x is -1 or +1 exactly when its bits without the sign bit are these. */
     private static final int ONE = Float.floatToRawIntBits(1f);
+    /** Pixels per tile of {@link #packChannels}: a multiple of every lane count, 2 KB of words. */
+    private static final int PACK_TILE = 256;
 
     /*
      * The ±1 check costs two bitwise operations per vector and no masks: the OR and the AND of
@@ -372,17 +374,27 @@ public final class VectorBinaryGemm implements BinaryGemm {
         for (int c0 = 0; c0 < channels; c0 += 64) {
             int o = outOffset + (c0 >>> 6) * outStride;
             int c1 = Math.min(channels, c0 + 64);
-            for (int p = 0; p < vecEnd; p += V) {
-                LongVector word = LongVector.zero(L);
-                for (int c = c0; c < c1; c++) {
-                    FloatVector v = FloatVector.fromArray(F, x, offset + c * plane + p);
-                    VectorMask<Long> neg = v.compare(VectorOperators.LT, 0f).cast(L);
-                    word = word.lanewise(VectorOperators.OR, 1L << (c & 63), neg);
-                    IntVector bits = v.reinterpretAsInts();
-                    or = or.or(bits);
-                    and = and.and(bits);
+            // Pixels in tiles, channel by channel within a tile. Walking all 64 channels at one
+            // pixel instead reads 64 rows a plane apart; for planes of a few thousand pixels
+            // those rows fall in a handful of L1 sets and evict each other (3 ns a float on a
+            // 112x112 plane, 10x slower). A tile's words stay in L1 between channels.
+            for (int t0 = 0; t0 < vecEnd; t0 += PACK_TILE) {
+                int t1 = Math.min(vecEnd, t0 + PACK_TILE);
+                for (int p = t0; p < t1; p += V) {
+                    LongVector.zero(L).intoArray(out, o + p);
                 }
-                word.intoArray(out, o + p);
+                for (int c = c0; c < c1; c++) {
+                    long bit = 1L << (c & 63);
+                    int src = offset + c * plane;
+                    for (int p = t0; p < t1; p += V) {
+                        FloatVector v = FloatVector.fromArray(F, x, src + p);
+                        VectorMask<Long> neg = v.compare(VectorOperators.LT, 0f).cast(L);
+                        LongVector.fromArray(L, out, o + p).lanewise(VectorOperators.OR, bit, neg).intoArray(out, o + p);
+                        IntVector bits = v.reinterpretAsInts();
+                        or = or.or(bits);
+                        and = and.and(bits);
+                    }
+                }
             }
         }
         boolean signs = allOnes(or, and);

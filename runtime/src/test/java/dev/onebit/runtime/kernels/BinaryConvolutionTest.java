@@ -349,7 +349,8 @@ class BinaryConvolutionTest {
                 assertEquals(42, words[words.length - 1], "past the end " + gemm.name());
             }
             for (int channels : new int[] {1, 64, 65, 130}) {
-                for (int plane : new int[] {1, 7, 8, 17, 33}) {
+                // Planes past 256 pixels cross the vector packer's tiles.
+                for (int plane : new int[] {1, 7, 8, 17, 33, 257, 600}) {
                     float[] x = signs(rnd, channels * plane);
                     int blocks = (channels + 63) / 64;
                     int stride = plane + 3;
