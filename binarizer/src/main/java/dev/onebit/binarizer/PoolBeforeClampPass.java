@@ -1,0 +1,140 @@
+package dev.onebit.binarizer;
+
+import dev.onebit.ir.Attribute;
+import dev.onebit.ir.Graph;
+import dev.onebit.ir.Node;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Pass {@value #NAME}: {@code MaxPool(Relu(z))} becomes {@code Relu(MaxPool(z))}, before the
+ * inputs are binarized. The two are equal (a clamp is monotone and max commutes with it), but
+ * the second clamps a quarter of the values (a 2x2 or 3x3/2 pool), and it gives
+ * {@link InputBinarizationPass}'s look-through a real pooled value to take the sign of:
+ * {@code Binarize(MaxPool(z))} at the pooled size, instead of {@code Binarize(z)} at full size
+ * followed by a pool of signs. That pays where the pooled real value is computed anyway: when
+ * something besides binary layers reads the pool (a residual shortcut), or with activation
+ * scales (XNOR-Net's K reads it); {@code whereRealValueIsRead} false skips the others, whose
+ * float pool would otherwise exist only to be binarized.
+ *
+ * <p>Only where it is exact: the clamp (Relu, or Clip as the look-through rule accepts it) has
+ * the pool as its only reader and is not a graph output; the pool has no indices output, no
+ * dilation, and pads smaller than its window, so no window lies wholly in the padding (there
+ * the pool gives -inf, which a later clamp would turn into 0).
+ */
+final class PoolBeforeClampPass {
+    /** The pass's name. */
+    static final String NAME = "pool-before-clamp";
+
+    private PoolBeforeClampPass() {
+    }
+
+    /**
+     * Applies the pass.
+     *
+     * @param onlyWhereRealValueIsRead swap only pools read by something other than a binary layer
+     *     that binarizes its input (with activation scales on, every pool qualifies: pass false)
+     */
+    static Graph apply(Graph g, boolean onlyWhereRealValueIsRead) {
+        GraphEdit edit = new GraphEdit(g);
+        boolean changed = false;
+        for (Node pool : g.nodes()) {
+            if (!pool.domain().isEmpty() || !pool.opType().equals("MaxPool") || !exactPool(pool)) {
+                continue;
+            }
+            Node clamp = edit.producer(pool.input(0));
+            if (clamp == null || !isClamp(clamp, g) || edit.isGraphOutput(clamp.output(0))
+                    || edit.consumers(clamp.output(0)).size() != 1) {
+                continue;
+            }
+            if (onlyWhereRealValueIsRead && !readAsReal(edit, pool.output(0))) {
+                continue;
+            }
+            String pooled = edit.fresh(pool.output(0) + "/before_clamp");
+            List<String> poolInputs = new java.util.ArrayList<>(pool.inputs());
+            poolInputs.set(0, clamp.input(0));
+            edit.replace(GraphEdit.withOutputs(pool.withInputs(poolInputs), List.of(pooled)));
+            List<String> clampInputs = new java.util.ArrayList<>(clamp.inputs());
+            clampInputs.set(0, pooled);
+            edit.replace(GraphEdit.withOutputs(clamp.withInputs(clampInputs), List.of(pool.output(0))));
+            changed = true;
+        }
+        return changed ? GraphEdit.prune(edit.builder, g.outputs()).build() : g;
+    }
+
+    private static boolean exactPool(Node pool) {
+        if (pool.outputs().size() > 1 && !pool.output(1).isEmpty()) {
+            return false;
+        }
+        if (!pool.attrString("auto_pad", "NOTSET").equals("NOTSET")) {
+            return false;
+        }
+        long[] kernel = pool.attrInts("kernel_shape", null);
+        long[] pads = pool.attrInts("pads", null);
+        long[] dilations = pool.attrInts("dilations", null);
+        if (kernel == null) {
+            return false;
+        }
+        if (dilations != null) {
+            for (long d : dilations) {
+                if (d != 1) {
+                    return false;
+                }
+            }
+        }
+        if (pads != null) {
+            for (int i = 0; i < pads.length; i++) {
+                if (pads[i] >= kernel[i % kernel.length]) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Relu, or Clip with a constant lower bound of 0 (the clamps the look-through rule sees through). */
+    private static boolean isClamp(Node n, Graph g) {
+        if (!n.domain().isEmpty()) {
+            return false;
+        }
+        if (n.opType().equals("Relu")) {
+            return true;
+        }
+        if (!n.opType().equals("Clip")) {
+            return false;
+        }
+        Attribute min = n.attr("min");
+        if (min != null) {
+            return min.asFloat() == 0f;
+        }
+        if (!n.hasInput(1) || g.initializer(n.input(1)) == null || g.initializer(n.input(1)).size() != 1) {
+            return false;
+        }
+        return g.initializer(n.input(1)).toFloatArray()[0] == 0f;
+    }
+
+    /** True when a reader of v uses its real value: anything but a binary layer that binarizes its input. */
+    private static boolean readAsReal(GraphEdit edit, String v) {
+        if (edit.isGraphOutput(v)) {
+            return true;
+        }
+        for (Node c : edit.consumers(v)) {
+            boolean binaryReader = InputBinarizationPass.isBinaryLayer(c) && c.input(0).equals(v)
+                    && BINARIZING.contains(c.attrString("method", ""));
+            if (!binaryReader && !(c.domain().isEmpty() && REARRANGE.contains(c.opType())
+                    && !readAsRealThrough(edit, c))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean readAsRealThrough(GraphEdit edit, Node rearrange) {
+        return readAsReal(edit, rearrange.output(0));
+    }
+
+    private static final Set<String> BINARIZING = Set.of(Method.XNOR.id(), Method.BIREAL.id());
+    private static final Set<String> REARRANGE = Set.of("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity",
+            "Dropout");
+}

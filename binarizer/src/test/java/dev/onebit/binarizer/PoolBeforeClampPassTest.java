@@ -1,0 +1,102 @@
+package dev.onebit.binarizer;
+
+import dev.onebit.ir.DataType;
+import dev.onebit.ir.Graph;
+import dev.onebit.ir.Node;
+import dev.onebit.ir.ValueInfo;
+import dev.onebit.runtime.Value;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static dev.onebit.binarizer.TestGraphs.attrs;
+import static dev.onebit.binarizer.TestGraphs.ints;
+import static dev.onebit.binarizer.TestGraphs.node;
+import static dev.onebit.binarizer.TestGraphs.producer;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+/** Pass {@value PoolBeforeClampPass#NAME}, before and after. */
+class PoolBeforeClampPassTest {
+
+    /**
+     * x -> Conv -> Relu -> MaxPool(k, pads) -> {Conv c2 (binarized xnor), Add with itself
+     * (a real reader, as a residual shortcut is)} -> outputs. ResNet's stem in small.
+     */
+    private static Graph stem(long[] pads, int kernel, boolean realReader) {
+        Graph.Builder b = TestGraphs.builder(3, 12, 12);
+        b.initializer("w1", TestGraphs.tensor(1, 8, 3, 3, 3));
+        b.initializer("w2", TestGraphs.tensor(2, 8, 8, 3, 3));
+        b.node(node("c1", "Conv", List.of("x", "w1"), "y1", attrs("pads", ints(1, 1, 1, 1))));
+        b.node(node("relu", "Relu", List.of("y1"), "r", Map.of()));
+        b.node(node("pool", "MaxPool", List.of("r"), "p",
+                attrs("kernel_shape", ints(kernel, kernel), "strides", ints(2, 2), "pads", pads)));
+        b.node(node("c2", "Conv", List.of("p", "w2"), "y2", attrs("pads", ints(1, 1, 1, 1))));
+        b.output(new ValueInfo("y2", DataType.FLOAT, null));
+        if (realReader) {
+            b.node(node("add", "Add", List.of("p", "p"), "s", Map.of()));
+            b.output(new ValueInfo("s", DataType.FLOAT, null));
+        }
+        return b.build();
+    }
+
+    /** The xnor binarization of c2 only (c1 stays float). */
+    private static Graph binaryC2(Graph g) {
+        List<Layer> layers = Layer.find(g).stream().filter(l -> l.node().name().equals("c2")).toList();
+        return WeightBinarizationPass.apply(g, layers, Method.XNOR, 1, 0).graph();
+    }
+
+    @Test
+    void poolMovesBeforeTheReluAndComputesTheSameBits() {
+        Graph before = binaryC2(stem(ints(1, 1, 1, 1), 3, true));
+        Graph after = PoolBeforeClampPass.apply(before, true);
+        Node relu = producer(after, "p");
+        assertEquals("Relu", relu.opType());
+        Node pool = producer(after, relu.input(0));
+        assertEquals("MaxPool", pool.opType());
+        assertEquals("y1", pool.input(0));
+        assertEquals(producer(before, "p").attributes(), pool.attributes());
+        for (long seed = 0; seed < 3; seed++) {
+            Value x = TestGraphs.input(seed, 2, 3, 12, 12);
+            Map<String, Value> a = TestGraphs.run(before, x, Set.of("p"));
+            Map<String, Value> b = TestGraphs.run(after, x, Set.of("p"));
+            for (String v : List.of("p", "y2", "s")) {
+                assertArrayEquals(a.get(v).floats, b.get(v).floats, v);
+            }
+        }
+    }
+
+    /** Then the look-through binarizes the pooled value: one Binarize at the pooled size, no pool of signs. */
+    @Test
+    void binarizerTakesTheSignAfterThePool() {
+        Graph g = stem(ints(1, 1, 1, 1), 3, true);
+        Graph b = Binarizer.binarize(g, BinarizeOptions.of(Method.XNOR).withKeepFloat(KeepFloat.names(List.of("c1")))
+                .withScaleActivations(false)).graph();
+        Node conv = TestGraphs.find(b, "c2");
+        Node sign = producer(b, conv.input(0));
+        assertEquals("Binarize", sign.opType());
+        assertEquals("MaxPool", producer(b, sign.input(0)).opType());
+        assertEquals("y1", producer(b, sign.input(0)).input(0));
+        assertEquals(1, b.nodes().stream().filter(n -> n.opType().equals("MaxPool")).count());
+    }
+
+    @Test
+    void leftAloneWhereItIsNotExactOrDoesNotPay() {
+        // Only binary layers read the pool: a float pool would exist just to be binarized.
+        Graph onlyBinary = binaryC2(stem(ints(1, 1, 1, 1), 3, false));
+        assertSame(onlyBinary, PoolBeforeClampPass.apply(onlyBinary, true));
+        assertEquals("Relu", producer(PoolBeforeClampPass.apply(onlyBinary, false), "p").opType(),
+                "with activation scales every pool qualifies");
+        // A window could lie wholly in the padding (pad >= kernel): -inf there, 0 after a Relu.
+        Graph widePad = binaryC2(stem(ints(2, 2, 2, 2), 2, true));
+        assertSame(widePad, PoolBeforeClampPass.apply(widePad, false));
+        // The Relu has another reader: it must stay where it is.
+        Graph shared = binaryC2(stem(ints(1, 1, 1, 1), 3, true)).toBuilder()
+                .node(node("other", "Sigmoid", List.of("r"), "o", Map.of()))
+                .output(new ValueInfo("o", DataType.FLOAT, null)).build();
+        assertSame(shared, PoolBeforeClampPass.apply(shared, false));
+    }
+}
