@@ -161,7 +161,8 @@ public final class Convolution {
             pstride[i] = s;
         }
         int opos = g.outCount();
-        float[] y = new float[Math.multiplyExact(n * m, opos)];
+        // Every element is written below (the GEMM overwrites, the depthwise kernel fills first).
+        float[] y = dev.onebit.runtime.Buffers.floats(Math.multiplyExact(n * m, opos));
         if (y.length == 0) {
             return y;
         }

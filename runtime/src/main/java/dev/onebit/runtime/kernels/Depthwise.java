@@ -45,9 +45,8 @@ final class Depthwise {
         for (int oc = 0; oc < m; oc++) {
             int src = xBase + oc / mult * plane;
             int dst = yBase + oc * opos;
-            if (bias != null) {
-                Arrays.fill(y, dst, dst + opos, bias[oc]);
-            }
+            // Every element is set here first: y may be a recycled array holding stale values.
+            Arrays.fill(y, dst, dst + opos, bias != null ? bias[oc] : 0f);
             int wb = oc * kc;
             for (int row = 0; row < rows; row++) {
                 int yo = dst + row * last;

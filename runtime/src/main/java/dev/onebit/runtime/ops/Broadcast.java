@@ -112,7 +112,8 @@ final class Broadcast {
 
     /** {@code a op b} in float, broadcast to {@code out}. */
     static float[] floats(int op, float[] x, int[] a, float[] y, int[] b, int[] out) {
-        float[] z = new float[Value.count(out)];
+        // forEach visits every output element once: a recycled array's stale values are all overwritten.
+        float[] z = dev.onebit.runtime.Buffers.floats(Value.count(out));
         forEach(out, a, b, (ao, sa, bo, sb, oo, n) -> floatRow(op, x, ao, sa, y, bo, sb, z, oo, n));
         return z;
     }
