@@ -171,15 +171,17 @@ public final class Convolution {
         int mg = m / group;
         int[] taps = tapOffsets(g, pstride);
         boolean depthwise = isDepthwise(ws);
+        boolean direct = !depthwise && isShallow(g, group, cg);
+        boolean gemmPath = !depthwise && !direct;
         int kc = g.kernelCount();
-        int[] rowOff = new int[depthwise ? 0 : cg * kc];
-        for (int ci = 0; ci < cg && !depthwise; ci++) {
+        int[] rowOff = new int[gemmPath ? cg * kc : 0];
+        for (int ci = 0; ci < cg && gemmPath; ci++) {
             for (int t = 0; t < kc; t++) {
                 rowOff[ci * kc + t] = ci * plane + taps[t];
             }
         }
-        int[] colOff = depthwise ? null : outputOffsets(g, pstride);
-        PackedMatrix[] packed = depthwise ? null : constPacked != null ? constPacked : packAll(wt, ws);
+        int[] colOff = gemmPath ? outputOffsets(g, pstride) : null;
+        PackedMatrix[] packed = !gemmPath ? null : constPacked != null ? constPacked : packAll(wt, ws);
         long work = (long) mg * opos * cg * kc;
         int parts = work < minParallelWork ? 1 : Math.max(1, Math.min(threads, opos));
         boolean unpadded = g.unpadded();
@@ -189,6 +191,10 @@ public final class Convolution {
             int xBase = unpadded ? img * c * plane : 0;
             if (depthwise) {
                 Depthwise.run(xp, xBase, c, plane, g, pstride, taps, wt, mg, b, y, img * m * opos);
+                continue;
+            }
+            if (direct) {
+                shallow(xp, xBase, cg, plane, padded[1], g, wt, m, b, y, img * m * opos);
                 continue;
             }
             for (int gi = 0; gi < group; gi++) {
@@ -209,6 +215,45 @@ public final class Convolution {
             }
         }
         return y;
+    }
+
+    /** Longest dot product (input channels x taps) that {@link #shallow} computes. */
+    static final int SHALLOW_DEPTH = 32;
+
+    /**
+     * True for a first layer's conv: 2-D, one group, stride and dilation 1, and a dot product of
+     * at most {@value #SHALLOW_DEPTH} (a 3x3 conv of a gray or RGB image). The GEMM spends more
+     * on its tiles' set-up and transposing stores than on 9 or 27 multiply-adds per output.
+     */
+    static boolean isShallow(ConvGeometry g, int group, int cg) {
+        return g.rank() == 2 && group == 1 && cg * g.kernelCount() <= SHALLOW_DEPTH
+                && g.strides[0] == 1 && g.strides[1] == 1 && g.dilations[0] == 1 && g.dilations[1] == 1;
+    }
+
+    /**
+     * The shallow conv of one image, row by row: with stride 1 the inputs under tap (i, j) for a
+     * whole output row are contiguous in the padded input, so each output row of every channel
+     * is a sum of shifted input rows ({@link FloatPasses#tapSums}: bias first, then taps in
+     * (channel, row, column) order).
+     */
+    private void shallow(float[] xp, int xBase, int cg, int plane, int wp, ConvGeometry g, float[] w, int m,
+                         float[] bias, float[] y, int yBase) {
+        int oh = g.out[0];
+        int ow = g.out[1];
+        int kh = g.kernel[0];
+        int kw = g.kernel[1];
+        int[] off = new int[cg * kh * kw];
+        for (int ci = 0, t = 0; ci < cg; ci++) {
+            for (int i = 0; i < kh; i++) {
+                for (int j = 0; j < kw; j++) {
+                    off[t++] = ci * plane + i * wp + j;
+                }
+            }
+        }
+        FloatPasses passes = Kernels.floatPasses();
+        for (int r = 0; r < oh; r++) {
+            passes.tapSums(xp, xBase + r * wp, off, w, m, bias, y, yBase + r * ow, oh * ow, ow);
+        }
     }
 
     /** Offsets in a padded plane of each kernel tap, taps in row-major order. */

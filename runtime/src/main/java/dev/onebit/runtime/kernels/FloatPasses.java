@@ -38,6 +38,34 @@ public interface FloatPasses {
         }
     }
 
+    /**
+     * Sums over shifted copies of a row, the inner step of a shallow convolution: for every
+     * {@code o < m} and {@code i < n},
+     * {@code y[yOffset + o * yStride + i] = bias[o] + sum_t w[o * taps + t] * x[xOffset + off[t] + i]}
+     * with {@code taps = off.length}, accumulated in tap order by fused multiply-adds
+     * ({@link Math#fma}), so every implementation gives these bits. {@code bias} null means 0.
+     */
+    default void tapSums(float[] x, int xOffset, int[] off, float[] w, int m, float[] bias, float[] y, int yOffset,
+                         int yStride, int n) {
+        tapSumsScalar(x, xOffset, off, w, 0, m, bias, y, yOffset, yStride, 0, n);
+    }
+
+    /** The scalar {@link #tapSums} for outputs {@code o0..o1-1} and {@code i} in {@code i0..n-1}. */
+    static void tapSumsScalar(float[] x, int xOffset, int[] off, float[] w, int o0, int o1, float[] bias, float[] y,
+                              int yOffset, int yStride, int i0, int n) {
+        int taps = off.length;
+        for (int o = o0; o < o1; o++) {
+            float b = bias == null ? 0f : bias[o];
+            for (int i = i0; i < n; i++) {
+                float v = b;
+                for (int t = 0; t < taps; t++) {
+                    v = Math.fma(w[o * taps + t], x[xOffset + off[t] + i], v);
+                }
+                y[yOffset + o * yStride + i] = v;
+            }
+        }
+    }
+
     /** {@code acc[accOffset + i] += Math.abs(x[offset + i])} for {@code i < n}. */
     default void addAbs(float[] x, int offset, float[] acc, int accOffset, int n) {
         addAbsScalar(x, offset, acc, accOffset, 0, n);

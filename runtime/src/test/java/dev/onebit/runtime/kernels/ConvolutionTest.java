@@ -8,6 +8,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 /** Fast Conv against the literal ONNX formula on many random configurations. */
 class ConvolutionTest {
     private static final String[] AUTO_PAD = {"NOTSET", "NOTSET", "NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"};
@@ -42,6 +44,54 @@ class ConvolutionTest {
         while (done < 60) {
             if (tryOne(gemm, rnd, done % 2 == 0 ? 1 : 3, done)) {
                 done++;
+            }
+        }
+    }
+
+    /** First layers (gray and RGB 3x3, stride 1) take the tap-by-tap shallow path; it matches too. */
+    @ParameterizedTest
+    @MethodSource("implementations")
+    void shallowFirstLayersMatchReference(FloatGemm gemm) {
+        Random rnd = new Random(45);
+        int[][] shapes = {{1, 32, 28, 28}, {3, 16, 13, 9}, {2, 5, 3, 7}};
+        long[][] pads = {{1, 1, 1, 1}, {1, 0, 2, 1}, {0, 1, 0, 2}};
+        for (int t = 0; t < shapes.length; t++) {
+            int c = shapes[t][0];
+            int m = shapes[t][1];
+            int[] xShape = {2, c, shapes[t][2], shapes[t][3]};
+            int[] wShape = {m, c, 3, 3};
+            ConvGeometry g = ConvGeometry.of(new int[] {xShape[2], xShape[3]}, new int[] {3, 3}, null, null, pads[t],
+                    "NOTSET", false);
+            assertTrue(Convolution.isShallow(g, 1, c), "case " + t + " is shallow");
+            float[] x = Close.random(rnd, count(xShape));
+            float[] w = Close.random(rnd, count(wShape));
+            float[] bias = t == 1 ? null : Close.random(rnd, m);
+            var conv = new Convolution(gemm, new Convolution.Params(1, null, null, null, pads[t], "NOTSET"), w, wShape,
+                    bias);
+            float[] y = conv.run(x, xShape, null, null, null);
+            Close.check("shallow case " + t, ReferenceConv.conv(x, xShape, w, wShape, bias, 1, g), y,
+                    ReferenceConv.conv(Close.abs(x), xShape, Close.abs(w), wShape, Close.abs(bias), 1, g), 1e-5);
+        }
+    }
+
+    /** The shallow path's row sums: vector and scalar give the same bits, for rows shorter and longer than a vector. */
+    @org.junit.jupiter.api.Test
+    void tapSumsAgreeExactly() {
+        FloatPasses vector = Kernels.vectorFloatPasses();
+        org.junit.jupiter.api.Assumptions.assumeTrue(vector != null, "Vector API not present");
+        FloatPasses scalar = Kernels.scalarFloatPasses();
+        Random rnd = new Random(46);
+        float[] x = Close.random(rnd, 2000);
+        int[] off = {0, 1, 2, 40, 41, 42, 80, 81, 82, 500, 501};
+        for (int m : new int[] {1, 3, 4, 5, 9}) {
+            for (int n : new int[] {1, 7, 16, 17, 28, 33, 100}) {
+                float[] w = Close.random(rnd, m * off.length);
+                float[] bias = m == 3 ? null : Close.random(rnd, m);
+                float[] a = new float[3 + m * 120];
+                float[] b = new float[3 + m * 120];
+                scalar.tapSums(x, 5, off, w, m, bias, a, 3, 120, n);
+                vector.tapSums(x, 5, off, w, m, bias, b, 3, 120, n);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(a, b, "m " + m + " n " + n);
             }
         }
     }
