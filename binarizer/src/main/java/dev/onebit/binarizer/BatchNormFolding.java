@@ -22,6 +22,9 @@ import java.util.Map;
  * (and the fast kernels' integer thresholds need). The binary node then writes the BN's output
  * value, which keeps the float graph's value names valid for comparisons.
  *
+ * <p>A BN after a Conv the policy kept in float (the first layer) is folded into its weight and
+ * bias the same way ({@code W' = s W}, {@code b' = s (b - mean) + beta}).
+ *
  * <p>Applied after {@link Calibration} (which fits the binary layers' own outputs, before any
  * BN); the result computes the same function up to float rounding, with fewer nodes and
  * 3 of every 4 per-channel BN vectors gone from the container.
@@ -54,7 +57,19 @@ public final class BatchNormFolding {
                 continue;
             }
             Node layer = producers.get(bn.input(0));
-            if (layer == null || !isBinaryLayer(layer) || readers.getOrDefault(layer.output(0), 0) != 1) {
+            if (layer == null || readers.getOrDefault(layer.output(0), 0) != 1) {
+                continue;
+            }
+            if (isFloatConv(layer, g)) {
+                Node folded = foldIntoFloatConv(g, b, layer, bn);
+                if (folded != null) {
+                    nodes.set(nodes.indexOf(layer), folded);
+                    nodes.remove(bn);
+                    changed = true;
+                }
+                continue;
+            }
+            if (!isBinaryLayer(layer)) {
                 continue;
             }
             Tensor gamma = g.initializer(bn.input(1));
@@ -119,6 +134,58 @@ public final class BatchNormFolding {
         b.nodes(nodes);
         GraphEdit.prune(b, g.outputs());
         return ShapeInference.infer(b.clearValueInfo().build());
+    }
+
+    /** A standard Conv with a constant weight (and bias, if any): a layer the policy kept in float. */
+    private static boolean isFloatConv(Node n, Graph g) {
+        return n.domain().isEmpty() && n.opType().equals("Conv") && n.outputs().size() == 1
+                && g.initializer(n.input(1)) != null && (!n.hasInput(2) || g.initializer(n.input(2)) != null);
+    }
+
+    /**
+     * A float Conv followed by BN becomes one Conv with {@code W'[o] = s[o] W[o]} and
+     * {@code b'[o] = s[o] (b[o] - mean[o]) + beta[o]}, as ONNX Runtime's optimizer does at load
+     * time; here it is done once, in the container. Null when the BN's parameters do not fit.
+     */
+    private static Node foldIntoFloatConv(Graph g, Graph.Builder b, Node conv, Node bn) {
+        Tensor gamma = g.initializer(bn.input(1));
+        Tensor beta = g.initializer(bn.input(2));
+        Tensor mean = g.initializer(bn.input(3));
+        Tensor var = g.initializer(bn.input(4));
+        Tensor weight = g.initializer(conv.input(1));
+        Tensor bias = conv.hasInput(2) ? g.initializer(conv.input(2)) : null;
+        int m = weight.shape()[0];
+        if (gamma == null || beta == null || mean == null || var == null || gamma.size() != m || beta.size() != m
+                || mean.size() != m || var.size() != m || !weight.type().isFloatingPoint()) {
+            return null;
+        }
+        float eps = bn.attrFloat("epsilon", 1e-5f);
+        float[] gm = gamma.toFloatArray();
+        float[] bt = beta.toFloatArray();
+        float[] mu = mean.toFloatArray();
+        float[] vr = var.toFloatArray();
+        float[] w = weight.toFloatArray();
+        float[] c = bias == null ? new float[m] : bias.toFloatArray();
+        int per = w.length / m;
+        for (int o = 0; o < m; o++) {
+            double s = gm[o] / Math.sqrt((double) vr[o] + eps);
+            c[o] = (float) (s * (c[o] - mu[o]) + bt[o]);
+            for (int j = 0; j < per; j++) {
+                w[o * per + j] = (float) (w[o * per + j] * s);
+            }
+        }
+        String biasName = conv.hasInput(2) ? conv.input(2) : conv.name() + ".bias";
+        for (int i = 2; !conv.hasInput(2) && b.initializers().containsKey(biasName); i++) {
+            biasName = conv.name() + ".bias" + i;
+        }
+        b.initializer(conv.input(1), Tensor.ofFloats(weight.shape(), w));
+        b.initializer(biasName, Tensor.ofFloats(new int[] {m}, c));
+        List<String> inputs = new ArrayList<>(conv.inputs());
+        while (inputs.size() < 3) {
+            inputs.add("");
+        }
+        inputs.set(2, biasName);
+        return new Node(conv.name(), conv.opType(), conv.domain(), inputs, List.of(bn.output(0)), conv.attributes());
     }
 
     private static boolean isBinaryLayer(Node n) {
