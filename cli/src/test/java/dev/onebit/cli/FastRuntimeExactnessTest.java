@@ -25,9 +25,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * between binary layers) against the reference execution of the same graph
  * ({@link OpRegistry#reference()}: every binary layer as a float Conv/MatMul with its effective
  * weight), on the whole Fashion-MNIST test set: the same top-1 prediction for every image, and
- * every logit within rtol 1e-4 of the image's largest. In fact the logits are equal bit for bit
- * (K = 1 layers: integer dot products, then the reference's float output step), which is what
- * keeps every sign of a binary network the same; the test holds them to that.
+ * every logit within rtol 1e-4 of the image's largest. Where the activations are binarized
+ * (xnor, bireal) the logits are in fact equal bit for bit (integer dot products, then the
+ * reference's float output step), which is what keeps every sign of a binary network the
+ * same, and the test holds them to that; a BWN fully connected layer runs on the table-lookup
+ * kernel (BwnDense), which sums in another order, so bwn is held to rtol 1e-4.
  */
 class FastRuntimeExactnessTest {
     private static final float[] MEAN = {0.2860f};
@@ -82,7 +84,9 @@ class FastRuntimeExactnessTest {
         }
         assertEquals(10000, images);
         assertEquals(0, differentTop1, "images whose top-1 differs");
-        assertEquals(0, notBitEqual, "logits within rtol 1e-4 but not bit-equal");
+        if (!method.equals("bwn")) {
+            assertEquals(0, notBitEqual, "logits within rtol 1e-4 but not bit-equal");
+        }
     }
 
     private static int argmax(float[] v, int off, int n) {

@@ -29,6 +29,9 @@ public final class Kernels {
     private static final FloatPasses SCALAR_PASSES = new FloatPasses() {
     };
     private static final FloatPasses VECTOR_PASSES = loadVector("dev.onebit.runtime.kernels.VectorFloatPasses", FloatPasses.class);
+    private static final BwnGemm SCALAR_BWN = new BwnGemm() {
+    };
+    private static final BwnGemm VECTOR_BWN = loadVector("dev.onebit.runtime.kernels.VectorBwnGemm", BwnGemm.class);
     private static final boolean XNOR = !"reference".equals(System.getProperty("onebit.kernels"));
     /** The largest thread count accepted; more would only add hand-off cost. */
     public static final int MAX_THREADS = 256;
@@ -219,6 +222,21 @@ public final class Kernels {
     /** The Vector API {@link FloatPasses}, or null when it is not available. */
     public static FloatPasses vectorFloatPasses() {
         return VECTOR_PASSES;
+    }
+
+    /** The fastest {@link BwnGemm} this JVM can run. */
+    public static BwnGemm bwnGemm() {
+        return VECTOR_BWN != null ? VECTOR_BWN : SCALAR_BWN;
+    }
+
+    /** The portable {@link BwnGemm}, whatever the JVM. */
+    public static BwnGemm scalarBwnGemm() {
+        return SCALAR_BWN;
+    }
+
+    /** The Vector API {@link BwnGemm} (it needs 512-bit vectors), or null when it is not available. */
+    public static BwnGemm vectorBwnGemm() {
+        return VECTOR_BWN;
     }
 
     /** False when {@code onebit.kernels=reference} asks binary layers for their reference kernels. */

@@ -12,6 +12,7 @@ import dev.onebit.runtime.SignKernel;
 import dev.onebit.runtime.Value;
 import dev.onebit.runtime.kernels.BinaryConvolution;
 import dev.onebit.runtime.kernels.BinaryDense;
+import dev.onebit.runtime.kernels.BwnDense;
 import dev.onebit.runtime.kernels.Convolution;
 import dev.onebit.runtime.kernels.ConvGeometry;
 import dev.onebit.runtime.kernels.Kernels;
@@ -77,7 +78,9 @@ import java.util.Arrays;
  * whichever kernels run: a difference in the last bit would flip a sign now and then and
  * change a prediction. With real-valued inputs and several planes (CBD) the standard registry
  * folds the planes into one product with the effective weight {@code sum_k alpha[k] B[k]}:
- * one product instead of K, equal to the reference up to float rounding.
+ * one product instead of K, equal to the reference up to float rounding. A BinaryMatMul with
+ * real-valued rows (BWN, and CBD at a row or two) runs on {@link BwnDense}, a table-lookup
+ * product on the packed weight, equal to the reference up to float rounding as well.
  *
  * <p>Whether X is ±1 is decided by the data at run time, not by the graph: the XNOR kernel
  * verifies every element while it packs the bits (one compare each, fused with the packing)
@@ -93,6 +96,12 @@ import java.util.Arrays;
 public final class BinaryOps {
     private BinaryOps() {
     }
+
+    /**
+     * Rows up to which a several-plane BinaryMatMul with real-valued input runs on {@link BwnDense}
+     * rather than one folded float product (measured: it wins at 1-2 rows for K up to 3).
+     */
+    private static final int BWN_MAX_ROWS_PER_EXTRA_PLANE = 2;
 
     /** Registers the operators; {@code xnor} false leaves the binary layers on their reference kernels. */
     static void register(OpRegistry r, boolean xnor) {
@@ -430,6 +439,9 @@ public final class BinaryOps {
             packedPlanes[k] = gemm.pack(collapse ? w : planeWeight(b, k), 0, in, 1, out, in, 1f);
         }
         BinaryDense xnorDense = xnor ? new BinaryDense(Kernels.binaryGemm(), b, ctx.constant(2).toFloatArray()) : null;
+        // Real-valued rows (BWN, CBD) on the packed weight itself: 2-10x the float product with one
+        // plane at any batch; with several planes it costs about K products, so only for a row or two.
+        BwnDense bwnDense = xnor ? new BwnDense(Kernels.bwnGemm(), b, alphaValues) : null;
         Kernel kernel = new SignKernel() {
             @Override
             public Value[] runSigns(Value[] inputs) {
@@ -456,6 +468,9 @@ public final class BinaryOps {
                     if (y != null) {
                         return new Value[] {Value.ofFloats(shape, y)};
                     }
+                }
+                if (bwnDense != null && (planes == 1 || rows <= BWN_MAX_ROWS_PER_EXTRA_PLANE)) {
+                    return new Value[] {Value.ofFloats(shape, bwnDense.run(x.floats, rows, bias))};
                 }
                 float[][] dots = new float[packedPlanes.length][];
                 for (int k = 0; k < dots.length; k++) {
