@@ -174,6 +174,20 @@ public final class BinaryOps {
      */
     static float[] outputStep(float[][] dots, float[] alpha, int n, int m, int positions, float[] scale, float[] bias) {
         float[] y = dots[0];
+        if (dots.length == 1 && scale == null) {
+            // The common case as a loop the JIT vectorizes (same operations: multiply, then add).
+            for (int i = 0; i < n; i++) {
+                for (int o = 0; o < m; o++) {
+                    int base = (i * m + o) * positions;
+                    float a = alpha[o];
+                    float add = bias == null ? 0f : bias[o];
+                    for (int p = 0; p < positions; p++) {
+                        y[base + p] = a * y[base + p] + add;
+                    }
+                }
+            }
+            return y;
+        }
         for (int i = 0; i < n; i++) {
             for (int o = 0; o < m; o++) {
                 int base = (i * m + o) * positions;
@@ -263,24 +277,32 @@ public final class BinaryOps {
         Convolution.Params params = new Convolution.Params((int) node.attrInt("group", 1),
                 FloatArgs.intsOrNull(ctx, "kernel_shape"), node.attrInts("strides", null),
                 node.attrInts("dilations", null), node.attrInts("pads", null), node.attrString("auto_pad", "NOTSET"));
-        Convolution conv;
-        Convolution[] planeConvs = new Convolution[planes];
+        float[] biasValues = bias == null ? null : bias.toFloatArray();
+        if (biasValues != null && biasValues.length != wShape[0]) {
+            throw ctx.error("bias has " + biasValues.length + " values, expected " + wShape[0]);
+        }
+        // The reference runs one ±1 conv per plane, then the output step (outputStep). For
+        // real-valued inputs (BWN, CBD) the fast registry runs one conv with the effective weight
+        // instead, its bias added in the GEMM's last pass (equal up to float rounding): K times
+        // less work than K planes, and no separate pass over the output.
+        boolean collapse = xnor;
+        Convolution conv = null;
+        Convolution convWithBias = null;
+        Convolution[] planeConvs = new Convolution[collapse ? 0 : planes];
         try {
-            // No bias here: it is added after the optional per-position scale. The reference runs
-            // one ±1 conv per plane (see outputStep); with real-valued inputs and several planes
-            // the fast registry folds them into one conv with the effective weight instead.
-            conv = new Convolution(Kernels.floatGemm(), params, w, wShape, null);
-            for (int k = 0; k < planes; k++) {
+            if (collapse) {
+                conv = new Convolution(Kernels.floatGemm(), params, w, wShape, null);
+                convWithBias = new Convolution(Kernels.floatGemm(), params, w, wShape, biasValues);
+            }
+            for (int k = 0; k < planeConvs.length; k++) {
                 planeConvs[k] = new Convolution(Kernels.floatGemm(), params, planeWeight(b, k), wShape, null);
             }
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw ctx.error(e.getMessage());
         }
-        boolean collapse = xnor && planes > 1;
-        float[] biasValues = bias == null ? null : bias.toFloatArray();
-        if (biasValues != null && biasValues.length != wShape[0]) {
-            throw ctx.error("bias has " + biasValues.length + " values, expected " + wShape[0]);
-        }
+        Convolution shapes = collapse ? conv : planeConvs[0];
+        Convolution effective = conv;
+        Convolution effectiveWithBias = convWithBias;
         BinaryConvolution fast = null;
         if (xnor) {
             try {
@@ -299,7 +321,7 @@ public final class BinaryOps {
                 if (xnorConv != null && scale == null && x != null && (x.signs == null || x.signs.isChannelLayoutOf(x.shape))) {
                     FloatArgs.requireRank(ctx, x, 3, "X");
                     try {
-                        int[] shape = conv.outputShape(x.shape, wShape);
+                        int[] shape = shapes.outputShape(x.shape, wShape);
                         PackedSigns s = xnorConv.runSigns(x.floats, x.signs, x.shape, biasValues);
                         if (s != null) {
                             return new Value[] {Value.ofSigns(shape, s)};
@@ -320,7 +342,7 @@ public final class BinaryOps {
                         Value scale = FloatArgs.optionalFloat(ctx, inputs, 4, "scale");
                         FloatArgs.requireRank(ctx, x, 3, "X");
                         try {
-                            int[] shape = conv.outputShape(x.shape, wShape);
+                            int[] shape = shapes.outputShape(x.shape, wShape);
                             checkScale(scale, shape);
                             return new Value[] {Value.ofFloats(shape,
                                     xnorConv.run(x.signs, x.shape, scale == null ? null : scale.floats, biasValues))};
@@ -350,7 +372,7 @@ public final class BinaryOps {
                 FloatArgs.requireRank(ctx, x, 3, "X");
                 Value scale = FloatArgs.optionalFloat(ctx, inputs, 4, "scale");
                 try {
-                    int[] shape = conv.outputShape(x.shape, wShape);
+                    int[] shape = shapes.outputShape(x.shape, wShape);
                     int m = shape[1];
                     int positions = 1;
                     for (int d = 2; d < shape.length; d++) {
@@ -364,11 +386,15 @@ public final class BinaryOps {
                             return new Value[] {Value.ofFloats(shape, y)};
                         }
                     }
+                    if (collapse && sc == null) {
+                        return new Value[] {Value.ofFloats(shape, effectiveWithBias.run(x.floats, x.shape, null, null, null))};
+                    }
                     if (collapse) {
-                        float[] ones = new float[planes * m];
-                        Arrays.fill(ones, 0, m, 1f);
+                        float[] ones = new float[m];
+                        Arrays.fill(ones, 1f);
                         return new Value[] {Value.ofFloats(shape, outputStep(new float[][] {
-                            conv.run(x.floats, x.shape, null, null, null)}, ones, shape[0], m, positions, sc, biasValues))};
+                            effective.run(x.floats, x.shape, null, null, null)}, ones, shape[0], m, positions, sc,
+                                biasValues))};
                     }
                     float[][] dots = new float[planes][];
                     for (int k = 0; k < planes; k++) {
@@ -386,7 +412,7 @@ public final class BinaryOps {
                 Value x = FloatArgs.floatInput(ctx, inputs, 0, "X");
                 FloatArgs.requireRank(ctx, x, 3, "X");
                 try {
-                    return new Value[] {Value.shapeOnly(conv.outputShape(x.shape, wShape))};
+                    return new Value[] {Value.shapeOnly(shapes.outputShape(x.shape, wShape))};
                 } catch (IllegalArgumentException | ArithmeticException e) {
                     throw ctx.error(e.getMessage());
                 }
