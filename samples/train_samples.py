@@ -304,7 +304,7 @@ def write_readme(path, records, torch_version):
 
 Real float CNNs trained on Fashion-MNIST and exported to ONNX by PyTorch {torch_version}.
 They are the inputs for testing the float-to-1-bit conversion on models as PyTorch
-actually exports them. Everything in this folder is produced by
+actually exports them. The models, data subsets and reference outputs are produced by
 
     /usr/bin/python3 samples/train_samples.py
 
