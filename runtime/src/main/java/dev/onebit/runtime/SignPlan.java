@@ -89,6 +89,19 @@ final class SignPlan {
             }
             emit[i] = ok;
         }
+        // Forwards: a MaxPool, Flatten or Reshape has packed signs to pass on only when its
+        // input arrives packed (a float input would just run the float kernel).
+        Map<String, Integer> producer = new HashMap<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            for (String out : nodes.get(i).outputs()) {
+                producer.put(out, i);
+            }
+            Node node = nodes.get(i);
+            if (emit[i] && role(node, kernels.get(i)) == Role.PASS) {
+                Integer from = producer.get(node.input(0));
+                emit[i] = from != null && emit[from];
+            }
+        }
         return emit;
     }
 

@@ -159,6 +159,23 @@ class BinaryGraphTest {
         }
     }
 
+    /** A pool of real values before a BWN layer has nothing packed to pass on: no node is planned packed. */
+    @Test
+    void realValuedChainsStayUnpacked() {
+        Random r = new Random(6);
+        Graph.Builder g = Graph.builder("bwn").opset("", 13).opset(OpRegistry.ONEBIT_DOMAIN, OpRegistry.ONEBIT_OPSET);
+        g.input(new ValueInfo("x", DataType.FLOAT, null));
+        g.initializer("b", Tensor.ofSigns(new int[] {1, 4, 3, 3, 3}, gaussian(r, 4 * 27)));
+        g.initializer("a", Tensor.ofFloats(new int[] {1, 4}, positive(r, 4)));
+        Map<String, Attribute> pool = new LinkedHashMap<>();
+        pool.put("kernel_shape", Attribute.ofInts(2, 2));
+        g.node(Node.of("relu", "Relu", List.of("x"), List.of("r"), Map.of()));
+        g.node(Node.of("pool", "MaxPool", List.of("r"), List.of("p"), pool));
+        g.node(new Node("conv", "BinaryConv", OpRegistry.ONEBIT_DOMAIN, List.of("p", "b", "a"), List.of("y"), Map.of()));
+        g.output(new ValueInfo("y", DataType.FLOAT, null));
+        assertEquals(List.of(), Executor.create(g.build()).packedOutputNodes());
+    }
+
     /** The conv after the MaxPool really reads ±1, so it is the XNOR path that was compared. */
     @Test
     void maxPoolOfSignsIsStillSigns() {
