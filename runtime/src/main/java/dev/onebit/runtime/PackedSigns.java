@@ -173,45 +173,21 @@ public final class PackedSigns {
 
     /** For every output pixel of a pool, the input pixels of its window that lie inside the input. */
     public static int[][] windowTaps(ConvGeometry g) {
-        int r = g.rank();
-        int kc = 1;
-        for (int k : g.kernel) {
-            kc *= k;
-        }
+        int kc = g.kernelCount();
+        int[] sources = g.tapSources();
         int[][] taps = new int[g.outCount()][];
-        int[] o = new int[r];
-        int[] t = new int[r];
         int[] buf = new int[kc];
         for (int q = 0; q < taps.length; q++) {
-            Arrays.fill(t, 0);
             int count = 0;
-            for (int tap = 0; tap < kc; tap++) {
-                int flat = 0;
-                boolean inside = true;
-                for (int d = 0; d < r; d++) {
-                    int pos = o[d] * g.strides[d] - g.padBegin[d] + t[d] * g.dilations[d];
-                    inside &= pos >= 0 && pos < g.in[d];
-                    flat = flat * g.in[d] + pos;
+            for (int t = 0; t < kc; t++) {
+                int s = sources[q * kc + t];
+                if (s >= 0) {
+                    buf[count++] = s;
                 }
-                if (inside) {
-                    buf[count++] = flat;
-                }
-                step(t, g.kernel);
             }
             taps[q] = Arrays.copyOf(buf, count);
-            step(o, g.out);
         }
         return taps;
-    }
-
-    /** Advances a row-major multi-index. */
-    private static void step(int[] idx, int[] sizes) {
-        for (int d = idx.length - 1; d >= 0; d--) {
-            if (++idx[d] < sizes[d]) {
-                return;
-            }
-            idx[d] = 0;
-        }
     }
 
     @Override

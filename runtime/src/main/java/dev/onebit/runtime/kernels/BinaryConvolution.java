@@ -536,25 +536,16 @@ public final class BinaryConvolution {
             this.ldc = panels * pc;
             this.src = new int[Math.multiplyExact(kc, ldc)];
             Arrays.fill(src, hw);
-            int r = g.rank();
-            int[] o = new int[r];
-            int[] t = new int[r];
+            int[] sources = g.tapSources();
             Map<BitSet, Integer> classes = new HashMap<>();
             int[] borderAll = new int[opos];
             int[] classAll = new int[opos];
             int nb = 0;
             for (int j = 0; j < opos; j++) {
-                Arrays.fill(t, 0);
                 BitSet padded = null;
                 for (int tap = 0; tap < kc; tap++) {
-                    int flat = 0;
-                    boolean inside = true;
-                    for (int d = 0; d < r; d++) {
-                        int pos = o[d] * g.strides[d] - g.padBegin[d] + t[d] * g.dilations[d];
-                        inside &= pos >= 0 && pos < g.in[d];
-                        flat = flat * g.in[d] + pos;
-                    }
-                    if (inside) {
+                    int flat = sources[j * kc + tap];
+                    if (flat >= 0) {
                         src[tap * ldc + j] = flat;
                     } else {
                         if (padded == null) {
@@ -562,13 +553,11 @@ public final class BinaryConvolution {
                         }
                         padded.set(tap);
                     }
-                    Convolution.increment(t, g.kernel);
                 }
                 if (padded != null) {
                     borderAll[nb] = j;
                     classAll[nb++] = classes.computeIfAbsent(padded, k -> classes.size());
                 }
-                Convolution.increment(o, g.out);
             }
             this.border = Arrays.copyOf(borderAll, nb);
             this.borderClass = Arrays.copyOf(classAll, nb);

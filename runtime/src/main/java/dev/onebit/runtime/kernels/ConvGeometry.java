@@ -157,6 +157,36 @@ public final class ConvGeometry {
         return n;
     }
 
+    /**
+     * Where every window reads: {@code [outCount][kernelCount]}, for output position j (row-major)
+     * and tap t (row-major over the window), the flat row-major input position under it, or -1
+     * when the tap lies in the padding.
+     */
+    public int[] tapSources() {
+        int r = rank();
+        int opos = outCount();
+        int kc = kernelCount();
+        int[] src = new int[Math.multiplyExact(opos, kc)];
+        int[] o = new int[r];
+        int[] t = new int[r];
+        for (int j = 0; j < opos; j++) {
+            Arrays.fill(t, 0);
+            for (int tap = 0; tap < kc; tap++) {
+                int flat = 0;
+                boolean inside = true;
+                for (int d = 0; d < r; d++) {
+                    int pos = o[d] * strides[d] - padBegin[d] + t[d] * dilations[d];
+                    inside &= pos >= 0 && pos < in[d];
+                    flat = flat * in[d] + pos;
+                }
+                src[j * kc + tap] = inside ? flat : -1;
+                Convolution.increment(t, kernel);
+            }
+            Convolution.increment(o, out);
+        }
+        return src;
+    }
+
     /** True when there is no padding at all. */
     public boolean unpadded() {
         for (int i = 0; i < in.length; i++) {
