@@ -72,34 +72,25 @@ public final class BatchNormFolding {
             if (!isBinaryLayer(layer)) {
                 continue;
             }
-            Tensor gamma = g.initializer(bn.input(1));
-            Tensor beta = g.initializer(bn.input(2));
-            Tensor mean = g.initializer(bn.input(3));
-            Tensor var = g.initializer(bn.input(4));
             Tensor bits = g.initializer(layer.input(1));
             Tensor alpha = g.initializer(layer.input(2));
             Tensor bias = layer.hasInput(3) ? g.initializer(layer.input(3)) : null;
-            if (gamma == null || beta == null || mean == null || var == null || bits == null || alpha == null
-                    || (layer.hasInput(3) && bias == null)) {
+            if (bits == null || alpha == null || (layer.hasInput(3) && bias == null)) {
                 continue;
             }
             int planes = bits.shape()[0];
             int m = bits.shape()[1];
-            if (gamma.size() != m || beta.size() != m || mean.size() != m || var.size() != m) {
+            Affine bnAffine = Affine.of(g, bn, m);
+            if (bnAffine == null) {
                 continue;
             }
-            float eps = bn.attrFloat("epsilon", 1e-5f);
-            float[] gm = gamma.toFloatArray();
-            float[] bt = beta.toFloatArray();
-            float[] mu = mean.toFloatArray();
-            float[] vr = var.toFloatArray();
             float[] a = alpha.toFloatArray();
             float[] c = bias == null ? new float[m] : bias.toFloatArray();
             float[] signs = bits.toFloatArray();
             int per = bits.size() / (planes * m);
             for (int o = 0; o < m; o++) {
-                double s = gm[o] / Math.sqrt((double) vr[o] + eps);
-                c[o] = (float) (s * (c[o] - mu[o]) + bt[o]);
+                double s = bnAffine.scale(o);
+                c[o] = bnAffine.shift(o, c[o]);
                 for (int k = 0; k < planes; k++) {
                     a[k * m + o] = (float) (a[k * m + o] * Math.abs(s));
                     if (s < 0) {
@@ -148,28 +139,19 @@ public final class BatchNormFolding {
      * time; here it is done once, in the container. Null when the BN's parameters do not fit.
      */
     private static Node foldIntoFloatConv(Graph g, Graph.Builder b, Node conv, Node bn) {
-        Tensor gamma = g.initializer(bn.input(1));
-        Tensor beta = g.initializer(bn.input(2));
-        Tensor mean = g.initializer(bn.input(3));
-        Tensor var = g.initializer(bn.input(4));
         Tensor weight = g.initializer(conv.input(1));
         Tensor bias = conv.hasInput(2) ? g.initializer(conv.input(2)) : null;
         int m = weight.shape()[0];
-        if (gamma == null || beta == null || mean == null || var == null || gamma.size() != m || beta.size() != m
-                || mean.size() != m || var.size() != m || !weight.type().isFloatingPoint()) {
+        Affine bnAffine = Affine.of(g, bn, m);
+        if (bnAffine == null || !weight.type().isFloatingPoint()) {
             return null;
         }
-        float eps = bn.attrFloat("epsilon", 1e-5f);
-        float[] gm = gamma.toFloatArray();
-        float[] bt = beta.toFloatArray();
-        float[] mu = mean.toFloatArray();
-        float[] vr = var.toFloatArray();
         float[] w = weight.toFloatArray();
         float[] c = bias == null ? new float[m] : bias.toFloatArray();
         int per = w.length / m;
         for (int o = 0; o < m; o++) {
-            double s = gm[o] / Math.sqrt((double) vr[o] + eps);
-            c[o] = (float) (s * (c[o] - mu[o]) + bt[o]);
+            double s = bnAffine.scale(o);
+            c[o] = bnAffine.shift(o, c[o]);
             for (int j = 0; j < per; j++) {
                 w[o * per + j] = (float) (w[o * per + j] * s);
             }
@@ -186,6 +168,34 @@ public final class BatchNormFolding {
         }
         inputs.set(2, biasName);
         return new Node(conv.name(), conv.opType(), conv.domain(), inputs, List.of(bn.output(0)), conv.attributes());
+    }
+
+    /**
+     * An inference BatchNormalization as {@code y = s * (x - mean) + beta} with
+     * {@code s = gamma / sqrt(var + eps)}, computed in double.
+     */
+    private record Affine(float[] gamma, float[] beta, float[] mean, float[] var, float eps) {
+        /** The BN's constants for {@code m} channels, or null when one is missing or has another size. */
+        static Affine of(Graph g, Node bn, int m) {
+            float[][] v = new float[4][];
+            for (int i = 0; i < 4; i++) {
+                Tensor t = g.initializer(bn.input(i + 1));
+                if (t == null || t.size() != m) {
+                    return null;
+                }
+                v[i] = t.toFloatArray();
+            }
+            return new Affine(v[0], v[1], v[2], v[3], bn.attrFloat("epsilon", 1e-5f));
+        }
+
+        double scale(int o) {
+            return gamma[o] / Math.sqrt((double) var[o] + eps);
+        }
+
+        /** The folded bias of channel o whose bias before the BN was {@code bias}. */
+        float shift(int o, float bias) {
+            return (float) (scale(o) * (bias - mean[o]) + beta[o]);
+        }
     }
 
     private static boolean isBinaryLayer(Node n) {
