@@ -13,7 +13,6 @@ import dev.onebit.runtime.Value;
 import dev.onebit.runtime.kernels.BinaryConvolution;
 import dev.onebit.runtime.kernels.BinaryDense;
 import dev.onebit.runtime.kernels.BwnDense;
-import dev.onebit.runtime.kernels.Convolution;
 import dev.onebit.runtime.kernels.ConvGeometry;
 import dev.onebit.runtime.kernels.Kernels;
 import dev.onebit.runtime.kernels.Pooling;
@@ -97,18 +96,12 @@ public final class BinaryOps {
     private BinaryOps() {
     }
 
-    /**
-     * Rows up to which a several-plane BinaryMatMul with real-valued input runs on {@link BwnDense}
-     * rather than one folded float product (measured: it wins at 1-2 rows for K up to 3).
-     */
-    private static final int BWN_MAX_ROWS_PER_EXTRA_PLANE = 2;
-
     /** Registers the operators; {@code xnor} false leaves the binary layers on their reference kernels. */
     static void register(OpRegistry r, boolean xnor) {
         int v = OpRegistry.ONEBIT_OPSET;
         r.register(OpRegistry.ONEBIT_DOMAIN, "Binarize", v, v, ctx -> xnor ? packingBinarize(ctx) : binarize(ctx));
-        r.register(OpRegistry.ONEBIT_DOMAIN, "BinaryConv", v, v, ctx -> binaryConv(ctx, xnor));
-        r.register(OpRegistry.ONEBIT_DOMAIN, "BinaryMatMul", v, v, ctx -> binaryMatMul(ctx, xnor));
+        r.register(OpRegistry.ONEBIT_DOMAIN, "BinaryConv", v, v, ctx -> BinaryConvOp.create(ctx, xnor));
+        r.register(OpRegistry.ONEBIT_DOMAIN, "BinaryMatMul", v, v, ctx -> BinaryMatMulOp.create(ctx, xnor));
         r.register(OpRegistry.ONEBIT_DOMAIN, "ActivationScale", v, v, BinaryOps::activationScale);
     }
 
@@ -251,7 +244,7 @@ public final class BinaryOps {
     }
 
     /** B and alpha must be constants: they are the layer's weights. */
-    private static float[] weight(NodeContext ctx, Tensor b) {
+    static float[] weight(NodeContext ctx, Tensor b) {
         Tensor alpha = ctx.constant(2);
         if (b == null || alpha == null) {
             throw ctx.error("B and alpha must be constant tensors");
@@ -263,166 +256,8 @@ public final class BinaryOps {
         }
     }
 
-    private static Kernel binaryConv(NodeContext ctx, boolean xnor) {
-        Node node = ctx.node();
-        Tensor b = ctx.constant(1);
-        float[] w = weight(ctx, b);
-        int[] wShape = weightShape(b);
-        float[] alphaValues = ctx.constant(2).toFloatArray();
-        int planes = b.shape()[0];
-        Tensor bias = node.hasInput(3) ? ctx.constant(3) : null;
-        if (node.hasInput(3) && bias == null) {
-            throw ctx.error("bias must be a constant tensor");
-        }
-        Convolution.Params params = new Convolution.Params((int) node.attrInt("group", 1),
-                FloatArgs.intsOrNull(ctx, "kernel_shape"), node.attrInts("strides", null),
-                node.attrInts("dilations", null), node.attrInts("pads", null), node.attrString("auto_pad", "NOTSET"));
-        float[] biasValues = bias == null ? null : bias.toFloatArray();
-        if (biasValues != null && biasValues.length != wShape[0]) {
-            throw ctx.error("bias has " + biasValues.length + " values, expected " + wShape[0]);
-        }
-        // The reference runs one ±1 conv per plane, then the output step (outputStep). For
-        // real-valued inputs (BWN, CBD) the fast registry runs one conv with the effective weight
-        // instead, its bias added in the GEMM's last pass (equal up to float rounding): K times
-        // less work than K planes, and no separate pass over the output.
-        boolean collapse = xnor;
-        Convolution conv = null;
-        Convolution convWithBias = null;
-        Convolution[] planeConvs = new Convolution[collapse ? 0 : planes];
-        try {
-            if (collapse) {
-                conv = new Convolution(Kernels.floatGemm(), params, w, wShape, null);
-                convWithBias = new Convolution(Kernels.floatGemm(), params, w, wShape, biasValues);
-            }
-            for (int k = 0; k < planeConvs.length; k++) {
-                planeConvs[k] = new Convolution(Kernels.floatGemm(), params, planeWeight(b, k), wShape, null);
-            }
-        } catch (IllegalArgumentException | ArithmeticException e) {
-            throw ctx.error(e.getMessage());
-        }
-        Convolution shapes = collapse ? conv : planeConvs[0];
-        Convolution effective = conv;
-        Convolution effectiveWithBias = convWithBias;
-        BinaryConvolution fast = null;
-        if (xnor) {
-            try {
-                fast = new BinaryConvolution(Kernels.binaryGemm(), params, b, ctx.constant(2).toFloatArray());
-            } catch (IllegalArgumentException | ArithmeticException e) {
-                // Whatever the XNOR kernel cannot take, the reference kernel runs (or reports).
-                fast = null;
-            }
-        }
-        BinaryConvolution xnorConv = fast;
-        Kernel kernel = new SignKernel() {
-            @Override
-            public Value[] runSigns(Value[] inputs) {
-                Value x = inputs[0];
-                Value scale = FloatArgs.optionalFloat(ctx, inputs, 4, "scale");
-                if (xnorConv != null && scale == null && x != null && (x.signs == null || x.signs.isChannelLayoutOf(x.shape))) {
-                    FloatArgs.requireRank(ctx, x, 3, "X");
-                    try {
-                        int[] shape = shapes.outputShape(x.shape, wShape);
-                        PackedSigns s = xnorConv.runSigns(x.floats, x.signs, x.shape, biasValues);
-                        if (s != null) {
-                            return new Value[] {Value.ofSigns(shape, s)};
-                        }
-                    } catch (IllegalArgumentException | ArithmeticException e) {
-                        throw ctx.error(e.getMessage());
-                    }
-                }
-                Value y = run(inputs)[0];
-                return new Value[] {Value.ofSigns(y.shape, PackedSigns.pack(y.floats, y.shape, Kernels.binaryGemm()))};
-            }
-
-            @Override
-            public Value[] run(Value[] inputs) {
-                Value x = inputs[0];
-                if (x != null && x.signs != null) {
-                    if (xnorConv != null && x.signs.isChannelLayoutOf(x.shape)) {
-                        Value scale = FloatArgs.optionalFloat(ctx, inputs, 4, "scale");
-                        FloatArgs.requireRank(ctx, x, 3, "X");
-                        try {
-                            int[] shape = shapes.outputShape(x.shape, wShape);
-                            checkScale(scale, shape);
-                            return new Value[] {Value.ofFloats(shape,
-                                    xnorConv.run(x.signs, x.shape, scale == null ? null : scale.floats, biasValues))};
-                        } catch (IllegalArgumentException | ArithmeticException e) {
-                            throw ctx.error(e.getMessage());
-                        }
-                    }
-                    inputs = inputs.clone();
-                    inputs[0] = x.unpacked();
-                }
-                return runFloats(inputs);
-            }
-
-            private void checkScale(Value scale, int[] shape) {
-                int positions = 1;
-                for (int d = 2; d < shape.length; d++) {
-                    positions *= shape[d];
-                }
-                if (scale != null && scale.size() != shape[0] * positions) {
-                    throw ctx.error("scale has shape " + Arrays.toString(scale.shape) + ", expected ["
-                            + shape[0] + ", 1, ...] with " + positions + " positions");
-                }
-            }
-
-            private Value[] runFloats(Value[] inputs) {
-                Value x = FloatArgs.floatInput(ctx, inputs, 0, "X");
-                FloatArgs.requireRank(ctx, x, 3, "X");
-                Value scale = FloatArgs.optionalFloat(ctx, inputs, 4, "scale");
-                try {
-                    int[] shape = shapes.outputShape(x.shape, wShape);
-                    int m = shape[1];
-                    int positions = 1;
-                    for (int d = 2; d < shape.length; d++) {
-                        positions *= shape[d];
-                    }
-                    checkScale(scale, shape);
-                    float[] sc = scale == null ? null : scale.floats;
-                    if (xnorConv != null) {
-                        float[] y = xnorConv.run(x.floats, x.shape, sc, biasValues);
-                        if (y != null) {
-                            return new Value[] {Value.ofFloats(shape, y)};
-                        }
-                    }
-                    if (collapse && sc == null) {
-                        return new Value[] {Value.ofFloats(shape, effectiveWithBias.run(x.floats, x.shape, null, null, null))};
-                    }
-                    if (collapse) {
-                        float[] ones = new float[m];
-                        Arrays.fill(ones, 1f);
-                        return new Value[] {Value.ofFloats(shape, outputStep(new float[][] {
-                            effective.run(x.floats, x.shape, null, null, null)}, ones, shape[0], m, positions, sc,
-                                biasValues))};
-                    }
-                    float[][] dots = new float[planes][];
-                    for (int k = 0; k < planes; k++) {
-                        dots[k] = planeConvs[k].run(x.floats, x.shape, null, null, null);
-                    }
-                    return new Value[] {Value.ofFloats(shape,
-                            outputStep(dots, alphaValues, shape[0], m, positions, sc, biasValues))};
-                } catch (IllegalArgumentException | ArithmeticException e) {
-                    throw ctx.error(e.getMessage());
-                }
-            }
-
-            @Override
-            public Value[] inferShapes(Value[] inputs) {
-                Value x = FloatArgs.floatInput(ctx, inputs, 0, "X");
-                FloatArgs.requireRank(ctx, x, 3, "X");
-                try {
-                    return new Value[] {Value.shapeOnly(shapes.outputShape(x.shape, wShape))};
-                } catch (IllegalArgumentException | ArithmeticException e) {
-                    throw ctx.error(e.getMessage());
-                }
-            }
-        };
-        return xnor ? kernel : plain(kernel);
-    }
-
     /** The kernel without its packed-signs side, for the reference registry. */
-    private static Kernel plain(Kernel k) {
+    static Kernel plain(Kernel k) {
         return new Kernel() {
             @Override
             public Value[] run(Value[] inputs) {
@@ -434,99 +269,6 @@ public final class BinaryOps {
                 return k.inferShapes(inputs);
             }
         };
-    }
-
-    private static Kernel binaryMatMul(NodeContext ctx, boolean xnor) {
-        Node node = ctx.node();
-        Tensor b = ctx.constant(1);
-        float[] w = weight(ctx, b);
-        int[] wShape = weightShape(b);
-        if (wShape.length != 2) {
-            throw ctx.error("B must have shape [planes, OUT, IN], has " + Arrays.toString(b.shape()));
-        }
-        int out = wShape[0];
-        int in = wShape[1];
-        Tensor biasT = node.hasInput(3) ? ctx.constant(3) : null;
-        if (node.hasInput(3) && biasT == null) {
-            throw ctx.error("bias must be a constant tensor");
-        }
-        float[] bias = biasT == null ? null : biasT.toFloatArray();
-        if (bias != null && bias.length != out) {
-            throw ctx.error("bias has " + bias.length + " values, expected " + out);
-        }
-        var gemm = Kernels.floatGemm();
-        int planes = b.shape()[0];
-        float[] alphaValues = ctx.constant(2).toFloatArray();
-        // W is [OUT][IN] = B^T of X·B, packed once as the left operand: the effective weight when
-        // the fast registry folds several planes into one product, else one ±1 plane each.
-        boolean collapse = xnor && planes > 1;
-        var packedPlanes = new dev.onebit.runtime.kernels.PackedMatrix[collapse ? 1 : planes];
-        for (int k = 0; k < packedPlanes.length; k++) {
-            packedPlanes[k] = gemm.pack(collapse ? w : planeWeight(b, k), 0, in, 1, out, in, 1f);
-        }
-        BinaryDense xnorDense = xnor ? new BinaryDense(Kernels.binaryGemm(), b, ctx.constant(2).toFloatArray()) : null;
-        // Real-valued rows (BWN, CBD) on the packed weight itself: 2-10x the float product with one
-        // plane at any batch; with several planes it costs about K products, so only for a row or two.
-        BwnDense bwnDense = xnor ? new BwnDense(Kernels.bwnGemm(), b, alphaValues) : null;
-        Kernel kernel = new SignKernel() {
-            @Override
-            public Value[] runSigns(Value[] inputs) {
-                Value y = run(inputs)[0];
-                return new Value[] {y.rank() < 2 ? y : Value.ofSigns(y.shape, PackedSigns.pack(y.floats, y.shape, Kernels.binaryGemm()))};
-            }
-
-            @Override
-            public Value[] run(Value[] inputs) {
-                Value x = inputs[0];
-                if (x != null && x.signs != null) {
-                    int[] shape = outShape(x);
-                    if (xnorDense != null && x.rank() == 2) {
-                        return new Value[] {Value.ofFloats(shape, xnorDense.run(x.signs, bias))};
-                    }
-                    inputs = inputs.clone();
-                    inputs[0] = x.unpacked();
-                }
-                x = FloatArgs.floatInput(ctx, inputs, 0, "X");
-                int[] shape = outShape(x);
-                int rows = x.size() / Math.max(1, in);
-                if (xnorDense != null) {
-                    float[] y = xnorDense.run(x.floats, rows, bias);
-                    if (y != null) {
-                        return new Value[] {Value.ofFloats(shape, y)};
-                    }
-                }
-                if (bwnDense != null && (planes == 1 || rows <= BWN_MAX_ROWS_PER_EXTRA_PLANE)) {
-                    return new Value[] {Value.ofFloats(shape, bwnDense.run(x.floats, rows, bias))};
-                }
-                float[][] dots = new float[packedPlanes.length][];
-                for (int k = 0; k < dots.length; k++) {
-                    dots[k] = new float[Math.multiplyExact(rows, out)];
-                    MatMulOps.product(gemm, rows, out, in, 1f, x.floats, 0, in, 1, null, 0, 0, 0, packedPlanes[k], null,
-                            false, dots[k], 0);
-                }
-                float[] a = alphaValues;
-                if (collapse) {
-                    a = new float[out];
-                    Arrays.fill(a, 1f);
-                }
-                return new Value[] {Value.ofFloats(shape, outputStep(dots, a, rows, out, 1, null, bias))};
-            }
-
-            @Override
-            public Value[] inferShapes(Value[] inputs) {
-                return new Value[] {Value.shapeOnly(outShape(FloatArgs.floatInput(ctx, inputs, 0, "X")))};
-            }
-
-            private int[] outShape(Value x) {
-                if (x.rank() < 1 || x.shape[x.rank() - 1] != in) {
-                    throw ctx.error("X has shape " + Arrays.toString(x.shape) + ", its last axis must be " + in);
-                }
-                int[] s = x.shape.clone();
-                s[s.length - 1] = out;
-                return s;
-            }
-        };
-        return xnor ? kernel : plain(kernel);
     }
 
     private static Kernel activationScale(NodeContext ctx) {

@@ -1,0 +1,184 @@
+package dev.onebit.runtime.ops;
+
+import dev.onebit.ir.Node;
+import dev.onebit.ir.Tensor;
+import dev.onebit.runtime.Kernel;
+import dev.onebit.runtime.NodeContext;
+import dev.onebit.runtime.PackedSigns;
+import dev.onebit.runtime.SignKernel;
+import dev.onebit.runtime.Value;
+import dev.onebit.runtime.kernels.BinaryConvolution;
+import dev.onebit.runtime.kernels.Convolution;
+import dev.onebit.runtime.kernels.Kernels;
+
+import java.util.Arrays;
+
+/**
+ * The kernels of {@code BinaryConv} (semantics in {@link BinaryOps}): the XNOR convolution for
+ * ±1 inputs, float or packed, with a packed-signs output for a Binarize reader; for real-valued
+ * inputs one ±1 conv per plane and the output step (reference registry) or one conv with the
+ * effective weight (fast registry).
+ */
+final class BinaryConvOp {
+    private BinaryConvOp() {
+    }
+
+    /** The kernel of one BinaryConv node; {@code xnor} false gives the reference kernel. */
+    static Kernel create(NodeContext ctx, boolean xnor) {
+        Node node = ctx.node();
+        Tensor b = ctx.constant(1);
+        float[] w = BinaryOps.weight(ctx, b);
+        int[] wShape = BinaryOps.weightShape(b);
+        float[] alphaValues = ctx.constant(2).toFloatArray();
+        int planes = b.shape()[0];
+        Tensor bias = node.hasInput(3) ? ctx.constant(3) : null;
+        if (node.hasInput(3) && bias == null) {
+            throw ctx.error("bias must be a constant tensor");
+        }
+        Convolution.Params params = new Convolution.Params((int) node.attrInt("group", 1),
+                FloatArgs.intsOrNull(ctx, "kernel_shape"), node.attrInts("strides", null),
+                node.attrInts("dilations", null), node.attrInts("pads", null), node.attrString("auto_pad", "NOTSET"));
+        float[] biasValues = bias == null ? null : bias.toFloatArray();
+        if (biasValues != null && biasValues.length != wShape[0]) {
+            throw ctx.error("bias has " + biasValues.length + " values, expected " + wShape[0]);
+        }
+        // The reference runs one ±1 conv per plane, then the output step (outputStep). For
+        // real-valued inputs (BWN, CBD) the fast registry runs one conv with the effective weight
+        // instead, its bias added in the GEMM's last pass (equal up to float rounding): K times
+        // less work than K planes, and no separate pass over the output.
+        boolean collapse = xnor;
+        Convolution conv = null;
+        Convolution convWithBias = null;
+        Convolution[] planeConvs = new Convolution[collapse ? 0 : planes];
+        try {
+            if (collapse) {
+                conv = new Convolution(Kernels.floatGemm(), params, w, wShape, null);
+                convWithBias = new Convolution(Kernels.floatGemm(), params, w, wShape, biasValues);
+            }
+            for (int k = 0; k < planeConvs.length; k++) {
+                planeConvs[k] = new Convolution(Kernels.floatGemm(), params, BinaryOps.planeWeight(b, k), wShape, null);
+            }
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw ctx.error(e.getMessage());
+        }
+        Convolution shapes = collapse ? conv : planeConvs[0];
+        Convolution effective = conv;
+        Convolution effectiveWithBias = convWithBias;
+        BinaryConvolution fast = null;
+        if (xnor) {
+            try {
+                fast = new BinaryConvolution(Kernels.binaryGemm(), params, b, ctx.constant(2).toFloatArray());
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                // Whatever the XNOR kernel cannot take, the reference kernel runs (or reports).
+                fast = null;
+            }
+        }
+        BinaryConvolution xnorConv = fast;
+        Kernel kernel = new SignKernel() {
+            @Override
+            public Value[] runSigns(Value[] inputs) {
+                Value x = inputs[0];
+                Value scale = FloatArgs.optionalFloat(ctx, inputs, 4, "scale");
+                if (xnorConv != null && scale == null && x != null && (x.signs == null || x.signs.isChannelLayoutOf(x.shape))) {
+                    FloatArgs.requireRank(ctx, x, 3, "X");
+                    try {
+                        int[] shape = shapes.outputShape(x.shape, wShape);
+                        PackedSigns s = xnorConv.runSigns(x.floats, x.signs, x.shape, biasValues);
+                        if (s != null) {
+                            return new Value[] {Value.ofSigns(shape, s)};
+                        }
+                    } catch (IllegalArgumentException | ArithmeticException e) {
+                        throw ctx.error(e.getMessage());
+                    }
+                }
+                Value y = run(inputs)[0];
+                return new Value[] {Value.ofSigns(y.shape, PackedSigns.pack(y.floats, y.shape, Kernels.binaryGemm()))};
+            }
+
+            @Override
+            public Value[] run(Value[] inputs) {
+                Value x = inputs[0];
+                if (x != null && x.signs != null) {
+                    if (xnorConv != null && x.signs.isChannelLayoutOf(x.shape)) {
+                        Value scale = FloatArgs.optionalFloat(ctx, inputs, 4, "scale");
+                        FloatArgs.requireRank(ctx, x, 3, "X");
+                        try {
+                            int[] shape = shapes.outputShape(x.shape, wShape);
+                            checkScale(scale, shape);
+                            return new Value[] {Value.ofFloats(shape,
+                                    xnorConv.run(x.signs, x.shape, scale == null ? null : scale.floats, biasValues))};
+                        } catch (IllegalArgumentException | ArithmeticException e) {
+                            throw ctx.error(e.getMessage());
+                        }
+                    }
+                    inputs = inputs.clone();
+                    inputs[0] = x.unpacked();
+                }
+                return runFloats(inputs);
+            }
+
+            private void checkScale(Value scale, int[] shape) {
+                int positions = 1;
+                for (int d = 2; d < shape.length; d++) {
+                    positions *= shape[d];
+                }
+                if (scale != null && scale.size() != shape[0] * positions) {
+                    throw ctx.error("scale has shape " + Arrays.toString(scale.shape) + ", expected ["
+                            + shape[0] + ", 1, ...] with " + positions + " positions");
+                }
+            }
+
+            private Value[] runFloats(Value[] inputs) {
+                Value x = FloatArgs.floatInput(ctx, inputs, 0, "X");
+                FloatArgs.requireRank(ctx, x, 3, "X");
+                Value scale = FloatArgs.optionalFloat(ctx, inputs, 4, "scale");
+                try {
+                    int[] shape = shapes.outputShape(x.shape, wShape);
+                    int m = shape[1];
+                    int positions = 1;
+                    for (int d = 2; d < shape.length; d++) {
+                        positions *= shape[d];
+                    }
+                    checkScale(scale, shape);
+                    float[] sc = scale == null ? null : scale.floats;
+                    if (xnorConv != null) {
+                        float[] y = xnorConv.run(x.floats, x.shape, sc, biasValues);
+                        if (y != null) {
+                            return new Value[] {Value.ofFloats(shape, y)};
+                        }
+                    }
+                    if (collapse && sc == null) {
+                        return new Value[] {Value.ofFloats(shape, effectiveWithBias.run(x.floats, x.shape, null, null, null))};
+                    }
+                    if (collapse) {
+                        float[] ones = new float[m];
+                        Arrays.fill(ones, 1f);
+                        return new Value[] {Value.ofFloats(shape, BinaryOps.outputStep(new float[][] {
+                            effective.run(x.floats, x.shape, null, null, null)}, ones, shape[0], m, positions, sc,
+                                biasValues))};
+                    }
+                    float[][] dots = new float[planes][];
+                    for (int k = 0; k < planes; k++) {
+                        dots[k] = planeConvs[k].run(x.floats, x.shape, null, null, null);
+                    }
+                    return new Value[] {Value.ofFloats(shape,
+                            BinaryOps.outputStep(dots, alphaValues, shape[0], m, positions, sc, biasValues))};
+                } catch (IllegalArgumentException | ArithmeticException e) {
+                    throw ctx.error(e.getMessage());
+                }
+            }
+
+            @Override
+            public Value[] inferShapes(Value[] inputs) {
+                Value x = FloatArgs.floatInput(ctx, inputs, 0, "X");
+                FloatArgs.requireRank(ctx, x, 3, "X");
+                try {
+                    return new Value[] {Value.shapeOnly(shapes.outputShape(x.shape, wShape))};
+                } catch (IllegalArgumentException | ArithmeticException e) {
+                    throw ctx.error(e.getMessage());
+                }
+            }
+        };
+        return xnor ? kernel : BinaryOps.plain(kernel);
+    }
+}
