@@ -127,11 +127,29 @@ final class SignPlan {
         return kernel.inferShapes(probe)[0].shape;
     }
 
-    /** Flatten and Reshape keep the element order, so packed signs pass with a new shape. */
-    private record Reshaped(Kernel kernel) implements SignKernel {
+    /** A wrapped float kernel: floats in, its own result; packed signs in, unpacked first. */
+    private abstract static class PassThrough implements SignKernel {
+        final Kernel kernel;
+
+        PassThrough(Kernel kernel) {
+            this.kernel = kernel;
+        }
+
         @Override
         public Value[] run(Value[] inputs) {
             return kernel.run(unpack(inputs));
+        }
+
+        @Override
+        public Value[] inferShapes(Value[] inputs) {
+            return kernel.inferShapes(inputs);
+        }
+    }
+
+    /** Flatten and Reshape keep the element order, so packed signs pass with a new shape. */
+    private static final class Reshaped extends PassThrough {
+        Reshaped(Kernel kernel) {
+            super(kernel);
         }
 
         @Override
@@ -147,17 +165,11 @@ final class SignPlan {
             }
             return new Value[] {Value.ofSigns(shape, x.signs)};
         }
-
-        @Override
-        public Value[] inferShapes(Value[] inputs) {
-            return kernel.inferShapes(inputs);
-        }
     }
 
     /** MaxPool of ±1 values as an AND of packed words ({@link PackedSigns#maxPool}). */
-    private static final class MaxPooled implements SignKernel {
+    private static final class MaxPooled extends PassThrough {
         private final Node node;
-        private final Kernel kernel;
         /** The window taps of the last input shape seen. */
         private volatile Windows windows;
 
@@ -165,13 +177,8 @@ final class SignPlan {
         }
 
         MaxPooled(Node node, Kernel kernel) {
+            super(kernel);
             this.node = node;
-            this.kernel = kernel;
-        }
-
-        @Override
-        public Value[] run(Value[] inputs) {
-            return kernel.run(unpack(inputs));
         }
 
         @Override
@@ -196,11 +203,6 @@ final class SignPlan {
             int[] shape = x.shape.clone();
             System.arraycopy(w.g().out, 0, shape, 2, w.g().rank());
             return new Value[] {Value.ofSigns(shape, pooled)};
-        }
-
-        @Override
-        public Value[] inferShapes(Value[] inputs) {
-            return kernel.inferShapes(inputs);
         }
     }
 
