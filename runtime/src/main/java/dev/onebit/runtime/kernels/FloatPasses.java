@@ -39,6 +39,63 @@ public interface FloatPasses {
     }
 
     /**
+     * Whether MaxPool should take its taps through {@link #deinterleave} and
+     * {@link #shiftedMax} rather than {@link #windowMax}'s table: same bits either way, only
+     * speed differs (the portable loops gain nothing from contiguous taps).
+     */
+    default boolean prefersShiftedMax() {
+        return false;
+    }
+
+    /**
+     * Max over shifted copies of a row, MaxPool's inner step on contiguous taps: for
+     * {@code i < n}, {@code y[yOffset + i]} is {@code x[xOffset + off[0] + i]}, replaced in turn
+     * by each {@code x[xOffset + off[k] + i]} ({@code 0 < k < off.length}) that is strictly
+     * greater (the order of {@link #windowMax}). {@code y} must not overlap the taps read.
+     */
+    default void shiftedMax(float[] x, int xOffset, int[] off, float[] y, int yOffset, int n) {
+        shiftedMaxScalar(x, xOffset, off, y, yOffset, 0, n);
+    }
+
+    /** The scalar {@link #shiftedMax} for {@code i} in {@code i0..n-1}. */
+    static void shiftedMaxScalar(float[] x, int xOffset, int[] off, float[] y, int yOffset, int i0, int n) {
+        int taps = off.length;
+        for (int i = i0; i < n; i++) {
+            int at = xOffset + i;
+            float best = x[at + off[0]];
+            for (int k = 1; k < taps; k++) {
+                float v = x[at + off[k]];
+                if (v > best) {
+                    best = v;
+                }
+            }
+            y[yOffset + i] = best;
+        }
+    }
+
+    /**
+     * Even and odd elements apart: {@code y[evenOffset + i] = x[xOffset + 2 * i]} for
+     * {@code i < (n + 1) / 2} and {@code y[oddOffset + i] = x[xOffset + 2 * i + 1]} for
+     * {@code i < n / 2}. Copies only, so every implementation gives the same bits; the two
+     * destinations must not overlap each other or the source.
+     */
+    default void deinterleave(float[] x, int xOffset, int n, float[] y, int evenOffset, int oddOffset) {
+        deinterleaveScalar(x, xOffset, 0, n, y, evenOffset, oddOffset);
+    }
+
+    /** The scalar {@link #deinterleave} from element {@code i0} (even) on. */
+    static void deinterleaveScalar(float[] x, int xOffset, int i0, int n, float[] y, int evenOffset, int oddOffset) {
+        int i = i0 / 2;
+        for (; 2 * i + 1 < n; i++) {
+            y[evenOffset + i] = x[xOffset + 2 * i];
+            y[oddOffset + i] = x[xOffset + 2 * i + 1];
+        }
+        if (2 * i < n) {
+            y[evenOffset + i] = x[xOffset + 2 * i];
+        }
+    }
+
+    /**
      * Sums over shifted copies of a row, the inner step of a shallow convolution: for every
      * {@code o < m} and {@code i < n},
      * {@code y[yOffset + o * yStride + i] = bias[o] + sum_t w[o * taps + t] * x[xOffset + off[t] + i]}

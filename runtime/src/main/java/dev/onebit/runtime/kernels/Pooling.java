@@ -71,7 +71,8 @@ public final class Pooling {
         if (indices == null && g.rank() <= 2) {
             // Writes every output.
             float[] y = Buffers.floats(planes * outPlane);
-            maxPoolPlanes(x, ax, g, planes, y);
+            FloatPasses passes = Kernels.floatPasses();
+            maxPoolPlanes(x, ax, g, planes, y, passes, passes.prefersShiftedMax());
             return y;
         }
         float[] y = new float[planes * outPlane];
@@ -115,14 +116,31 @@ public final class Pooling {
     }
 
     /**
+     * {@link #maxPool} without indices on 1-D and 2-D windows through the given passes, with or
+     * without {@link #shiftedPlanes} whatever they prefer (for tests).
+     */
+    static float[] maxPoolThrough(float[] x, int[] xShape, ConvGeometry g, FloatPasses passes, boolean shifted) {
+        if (g.rank() > 2) {
+            throw new IllegalArgumentException("1 or 2 spatial axes only, got " + g.rank());
+        }
+        float[] y = new float[xShape[0] * xShape[1] * g.outCount()];
+        maxPoolPlanes(x, axes3(g), g, xShape[0] * xShape[1], y, passes, shifted);
+        return y;
+    }
+
+    /**
      * Max pooling of 1-D and 2-D windows without indices, with the same result as the general
      * loop above: the first in-bounds tap in row-major order, then any strictly greater tap (so
      * a NaN first tap stays, a later NaN is skipped, and of +0.0 and -0.0 the first stays), -inf
-     * for a window with no tap inside. Its bounds are looked up in flat tables before the loops,
-     * and a window wholly inside the input reads its taps through one table of offsets: for
-     * the small windows of CNNs (2x2) the general loop spends most of its time on bounds.
+     * for a window with no tap inside. CNN pools (horizontal stride 1 or 2, windows at least
+     * as large as their strides) read their taps contiguously ({@link #shiftedPlanes}) when
+     * the passes prefer it (the Vector API ones); any
+     * other geometry has its bounds looked up in flat tables before the loops, and a window
+     * wholly inside the input reads its taps through one table of offsets: for the small
+     * windows of CNNs (2x2) the general loop spends most of its time on bounds.
      */
-    private static void maxPoolPlanes(float[] x, Axis[] ax, ConvGeometry g, int planes, float[] y) {
+    private static void maxPoolPlanes(float[] x, Axis[] ax, ConvGeometry g, int planes, float[] y,
+                                      FloatPasses passes, boolean shifted) {
         int lead = 3 - g.rank();
         int oh = ax[1].out;
         int ow = ax[2].out;
@@ -152,6 +170,9 @@ public final class Pooling {
             someTap &= cols[c] > 0;
         }
         int outPlane = oh * ow;
+        if (shifted && outPlane >= 8 && shiftedPlanes(x, ax, g, planes, y, passes, b, kh, kw)) {
+            return;
+        }
         if (someTap && outPlane >= 8) {
             // Every window has a tap inside the input (the usual CNN pool, padded or not): a table
             // of every tap's input offset per output, [tap][output], and one branch-free pass per
@@ -173,7 +194,6 @@ public final class Pooling {
                     }
                 }
             }
-            FloatPasses passes = Kernels.floatPasses();
             for (int p = 0; p < planes; p++) {
                 passes.windowMax(x, p * inPlane, index, taps.length, outPlane, y, p * outPlane);
             }
@@ -216,6 +236,103 @@ public final class Pooling {
         }
     }
 
+    /**
+     * {@link #maxPoolPlanes} with contiguous taps, for horizontal strides 1 and 2 and windows at
+     * least as large as their strides; false (and nothing written) for any other geometry.
+     *
+     * <p>Each plane is copied, split by row and column phase ({@code row % sh}, {@code col % sw}),
+     * into sub-planes with a margin of -inf wide enough for every window's padding, all with
+     * one row stride. Tap {@code (i, j)} of output {@code (r, c)} is then element {@code (r, c)}
+     * of one sub-plane shifted by a constant, so {@link FloatPasses#shiftedMax} reads each tap
+     * with plain loads, in row-major tap order. A padded tap reads -inf, which never replaces a
+     * maximum and, when it comes first, is replaced by the first tap inside, unless that is a
+     * NaN (-inf is not less than NaN): the -inf bits are those of a first tap -inf, and a window
+     * with no tap inside gets -inf as it should. So only a border window whose first inside tap
+     * is NaN differs, and it gets that NaN afterwards.
+     */
+    private static boolean shiftedPlanes(float[] x, Axis[] ax, ConvGeometry g, int planes, float[] y,
+                                         FloatPasses passes, int[][] b, int kh, int kw) {
+        int lead = 3 - g.rank();
+        int h = ax[1].in;
+        int w = ax[2].in;
+        int oh = ax[1].out;
+        int ow = ax[2].out;
+        int sh = ax[1].stride;
+        int sw = ax[2].stride;
+        if (sw > 2 || kh < sh || kw < sw) {
+            return false;
+        }
+        int dh = ax[1].dilation;
+        int dw = ax[2].dilation;
+        int padTop = lead == 2 ? 0 : g.padBegin[g.rank() - 2];
+        int padLeft = g.padBegin[g.rank() - 1];
+        int ph = (h + sh - 1) / sh;
+        int pw = (w + sw - 1) / sw;
+        // Tap shifts in sub-plane rows and columns; the first tap has the smallest, the last the largest.
+        int top = Math.max(0, -Math.floorDiv(-padTop, sh));
+        int left = Math.max(0, -Math.floorDiv(-padLeft, sw));
+        int rowsNeeded = Math.max(ph, oh + Math.floorDiv((kh - 1) * dh - padTop, sh));
+        int stride = left + Math.max(pw, ow + Math.floorDiv((kw - 1) * dw - padLeft, sw));
+        int sub = (top + rowsNeeded) * stride;
+        int[] off = new int[kh * kw];
+        for (int i = 0, k = 0; i < kh; i++) {
+            int a = i * dh - padTop;
+            for (int j = 0; j < kw; j++, k++) {
+                int c = j * dw - padLeft;
+                off[k] = (Math.floorMod(a, sh) * sw + Math.floorMod(c, sw)) * sub
+                        + (Math.floorDiv(a, sh) + top) * stride + Math.floorDiv(c, sw) + left;
+            }
+        }
+        // Border windows with a tap inside: output and first tap, per plane.
+        int[] rowAt = b[0];
+        int[] rows = b[1];
+        int[] colAt = b[2];
+        int[] cols = b[3];
+        int nb = 0;
+        int[] border = new int[2 * oh * ow];
+        for (int r = 0; r < oh; r++) {
+            for (int c = 0; c < ow; c++) {
+                if ((rows[r] < kh || cols[c] < kw) && rows[r] > 0 && cols[c] > 0) {
+                    border[nb++] = r * ow + c;
+                    border[nb++] = rowAt[r] + colAt[c];
+                }
+            }
+        }
+        float[] scratch = new float[sh * sw * sub];
+        Arrays.fill(scratch, Float.NEGATIVE_INFINITY);
+        float[] tmp = stride == ow ? null : new float[oh * stride];
+        int n = (oh - 1) * stride + ow;
+        int inPlane = h * w;
+        int outPlane = oh * ow;
+        for (int p = 0; p < planes; p++) {
+            int xb = p * inPlane;
+            int yb = p * outPlane;
+            for (int r = 0; r < h; r++) {
+                int at = (r % sh) * sw * sub + (r / sh + top) * stride + left;
+                if (sw == 1) {
+                    System.arraycopy(x, xb + r * w, scratch, at, w);
+                } else {
+                    passes.deinterleave(x, xb + r * w, w, scratch, at, at + sub);
+                }
+            }
+            if (tmp == null) {
+                passes.shiftedMax(scratch, 0, off, y, yb, n);
+            } else {
+                // Sub-plane rows are longer than output rows (margins): one pass, then row copies.
+                passes.shiftedMax(scratch, 0, off, tmp, 0, n);
+                for (int r = 0; r < oh; r++) {
+                    System.arraycopy(tmp, r * stride, y, yb + r * ow, ow);
+                }
+            }
+            for (int k = 0; k < nb; k += 2) {
+                float first = x[xb + border[k + 1]];
+                if (first != first) {
+                    y[yb + border[k]] = first;
+                }
+            }
+        }
+        return true;
+    }
     /**
      * AveragePool with {@code count_include_pad} summed in double, tap by tap in row-major
      * order, then divided in double and rounded once: exactly what {@link ReferencePool} gives

@@ -2,15 +2,33 @@ package dev.onebit.runtime.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link FloatPasses} on the Vector API: window maxima as one gather per tap for a vector of
- * outputs, and the absolute-value sums lane for lane. Loaded reflectively by {@link Kernels}
+ * outputs, or as one plain load per tap for shifted rows, even/odd splits by two-vector
+ * selects, and the absolute-value sums lane for lane. Loaded reflectively by {@link Kernels}
  * only when {@code jdk.incubator.vector} is present.
  */
 public final class VectorFloatPasses implements FloatPasses {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Half the preferred width, for rows too short for {@link #F} (at least 4 lanes, or null). */
+    private static final VectorSpecies<Float> H = F.vectorBitSize() >= 256
+            ? VectorSpecies.of(float.class, VectorShape.forBitSize(F.vectorBitSize() / 2)) : null;
+    /** Lane indexes 0, 2, 4... and 1, 3, 5... into the concatenation of two vectors. */
+    private static final FloatVector F_EVEN = FloatVector.fromArray(F, steps(F.length(), 0), 0);
+    private static final FloatVector F_ODD = FloatVector.fromArray(F, steps(F.length(), 1), 0);
+    private static final FloatVector H_EVEN = H == null ? null : FloatVector.fromArray(H, steps(H.length(), 0), 0);
+    private static final FloatVector H_ODD = H == null ? null : FloatVector.fromArray(H, steps(H.length(), 1), 0);
+
+    private static float[] steps(int n, int first) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = first + 2 * i;
+        }
+        return a;
+    }
 
     /** Creates the implementation; it holds no state. */
     public VectorFloatPasses() {
@@ -19,6 +37,12 @@ public final class VectorFloatPasses implements FloatPasses {
     @Override
     public String name() {
         return "vector-" + F.length();
+    }
+
+    /** True: one gather per tap costs far more than a plain load and a share of an even/odd split. */
+    @Override
+    public boolean prefersShiftedMax() {
+        return true;
     }
 
     @Override
@@ -36,6 +60,114 @@ public final class VectorFloatPasses implements FloatPasses {
             best.intoArray(y, yOffset + j);
         }
         FloatPasses.windowMaxScalar(x, xOffset, index, taps, j, n, y, yOffset);
+    }
+
+    /**
+     * Four vectors of outputs per step (then two, then one), their taps loaded contiguously, so
+     * that several chains of compares are in flight; then single vectors, the last ending at n and overlapping the one
+     * before: its lanes recompute the same maxima (y does not overlap x).
+     */
+    @Override
+    public void shiftedMax(float[] x, int xOffset, int[] off, float[] y, int yOffset, int n) {
+        int fl = F.length();
+        if (n < fl) {
+            FloatPasses.shiftedMaxScalar(x, xOffset, off, y, yOffset, 0, n);
+            return;
+        }
+        int taps = off.length;
+        int i = 0;
+        for (; i + 4 * fl <= n; i += 4 * fl) {
+            int at = xOffset + i;
+            FloatVector b0 = FloatVector.fromArray(F, x, at + off[0]);
+            FloatVector b1 = FloatVector.fromArray(F, x, at + fl + off[0]);
+            FloatVector b2 = FloatVector.fromArray(F, x, at + 2 * fl + off[0]);
+            FloatVector b3 = FloatVector.fromArray(F, x, at + 3 * fl + off[0]);
+            for (int k = 1; k < taps; k++) {
+                int a = at + off[k];
+                FloatVector v0 = FloatVector.fromArray(F, x, a);
+                FloatVector v1 = FloatVector.fromArray(F, x, a + fl);
+                FloatVector v2 = FloatVector.fromArray(F, x, a + 2 * fl);
+                FloatVector v3 = FloatVector.fromArray(F, x, a + 3 * fl);
+                b0 = b0.blend(v0, v0.compare(VectorOperators.GT, b0));
+                b1 = b1.blend(v1, v1.compare(VectorOperators.GT, b1));
+                b2 = b2.blend(v2, v2.compare(VectorOperators.GT, b2));
+                b3 = b3.blend(v3, v3.compare(VectorOperators.GT, b3));
+            }
+            b0.intoArray(y, yOffset + i);
+            b1.intoArray(y, yOffset + i + fl);
+            b2.intoArray(y, yOffset + i + 2 * fl);
+            b3.intoArray(y, yOffset + i + 3 * fl);
+        }
+        for (; i + 2 * fl <= n; i += 2 * fl) {
+            int at = xOffset + i;
+            FloatVector b0 = FloatVector.fromArray(F, x, at + off[0]);
+            FloatVector b1 = FloatVector.fromArray(F, x, at + fl + off[0]);
+            for (int k = 1; k < taps; k++) {
+                FloatVector v0 = FloatVector.fromArray(F, x, at + off[k]);
+                FloatVector v1 = FloatVector.fromArray(F, x, at + fl + off[k]);
+                // GT is false when either side is NaN: the scalar "if (v > best)" lane for lane.
+                b0 = b0.blend(v0, v0.compare(VectorOperators.GT, b0));
+                b1 = b1.blend(v1, v1.compare(VectorOperators.GT, b1));
+            }
+            b0.intoArray(y, yOffset + i);
+            b1.intoArray(y, yOffset + i + fl);
+        }
+        for (; i < n; i += fl) {
+            int j = Math.min(i, n - fl);
+            int at = xOffset + j;
+            FloatVector best = FloatVector.fromArray(F, x, at + off[0]);
+            for (int k = 1; k < taps; k++) {
+                FloatVector v = FloatVector.fromArray(F, x, at + off[k]);
+                best = best.blend(v, v.compare(VectorOperators.GT, best));
+            }
+            best.intoArray(y, yOffset + j);
+        }
+    }
+
+    /**
+     * Two vectors in, their even and their odd lanes out, by two-vector selects; the last step
+     * ends at the last pair and overlaps the one before (the same copies again). Rows shorter
+     * than two vectors take the half width, then scalar.
+     */
+    @Override
+    public void deinterleave(float[] x, int xOffset, int n, float[] y, int evenOffset, int oddOffset) {
+        if (n >= 2 * F.length()) {
+            deinterleaveF(x, xOffset, n, y, evenOffset, oddOffset);
+        } else if (H != null && n >= 2 * H.length()) {
+            deinterleaveH(x, xOffset, n, y, evenOffset, oddOffset);
+        } else {
+            FloatPasses.deinterleaveScalar(x, xOffset, 0, n, y, evenOffset, oddOffset);
+        }
+    }
+
+    private static void deinterleaveF(float[] x, int xOffset, int n, float[] y, int evenOffset, int oddOffset) {
+        int fl = F.length();
+        int last = (n - 2 * fl) / 2;
+        for (int i0 = 0; i0 <= last + fl - 1; i0 += fl) {
+            int i = Math.min(i0, last);
+            FloatVector a = FloatVector.fromArray(F, x, xOffset + 2 * i);
+            FloatVector b = FloatVector.fromArray(F, x, xOffset + 2 * i + fl);
+            F_EVEN.selectFrom(a, b).intoArray(y, evenOffset + i);
+            F_ODD.selectFrom(a, b).intoArray(y, oddOffset + i);
+        }
+        if ((n & 1) != 0) {
+            y[evenOffset + n / 2] = x[xOffset + n - 1];
+        }
+    }
+
+    private static void deinterleaveH(float[] x, int xOffset, int n, float[] y, int evenOffset, int oddOffset) {
+        int fl = H.length();
+        int last = (n - 2 * fl) / 2;
+        for (int i0 = 0; i0 <= last + fl - 1; i0 += fl) {
+            int i = Math.min(i0, last);
+            FloatVector a = FloatVector.fromArray(H, x, xOffset + 2 * i);
+            FloatVector b = FloatVector.fromArray(H, x, xOffset + 2 * i + fl);
+            H_EVEN.selectFrom(a, b).intoArray(y, evenOffset + i);
+            H_ODD.selectFrom(a, b).intoArray(y, oddOffset + i);
+        }
+        if ((n & 1) != 0) {
+            y[evenOffset + n / 2] = x[xOffset + n - 1];
+        }
     }
 
     /**

@@ -84,8 +84,8 @@ class PoolingTest {
 
     /**
      * ResNet's stem pool (3x3, stride 2, pad 1) on values with NaN, infinities and both zeros:
-     * the table path, where padded taps repeat a window's first tap, keeps the general loop's
-     * bits.
+     * the contiguous-tap path, where padded taps read -inf and a first NaN is put back, keeps
+     * the general loop's bits.
      */
     @Test
     void paddedWindowsKeepNaNAndZeroRules() {
@@ -104,6 +104,121 @@ class PoolingTest {
         float[] ref = ReferencePool.pool(x, shape, g, true, false, null);
         for (int i = 0; i < fast.length; i++) {
             assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(fast[i]), "output " + i);
+        }
+    }
+
+    /**
+     * The contiguous-tap path (sub-planes by stride phase in -inf margins, a first NaN put
+     * back) and the table path on CNN pools and their odd relatives, with NaN, infinities and
+     * both zeros, through the portable and the Vector API passes: the reference's bits
+     * everywhere.
+     */
+    @Test
+    void shiftedTapsKeepReferenceBits() {
+        Random rnd = new Random(11);
+        float[] specials = {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -0f, 0f};
+        int[][] sizes = {{112, 112}, {13, 17}, {12, 16}, {11, 12}, {28, 28}, {7, 9}, {33, 40}, {5, 70}};
+        // kernel h, w; stride h, w; pads top, left, bottom, right; dilation h, w; ceil
+        int[][] geometries = {
+            {3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0},
+            {3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 0},
+            {3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 1},
+            {3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0},
+            {3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 0},
+            {2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0},
+            {2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1},
+            {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 0},
+            {2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0},
+            {2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 0},
+            {3, 2, 2, 1, 1, 0, 2, 1, 2, 1, 0},
+            {3, 3, 1, 2, 2, 1, 0, 2, 2, 2, 1},
+            {5, 4, 3, 2, 2, 1, 2, 3, 1, 1, 0},
+        };
+        FloatPasses[] passes = {Kernels.scalarFloatPasses(), Kernels.vectorFloatPasses()};
+        for (int[] size : sizes) {
+            for (int[] q : geometries) {
+                ConvGeometry g;
+                try {
+                    g = ConvGeometry.of(size, new int[] {q[0], q[1]}, new long[] {q[2], q[3]},
+                            new long[] {q[8], q[9]}, new long[] {q[4], q[5], q[6], q[7]}, "NOTSET", q[10] == 1);
+                } catch (IllegalArgumentException e) {
+                    continue;
+                }
+                int[] shape = {1, 3, size[0], size[1]};
+                float[] x = Close.random(rnd, 3 * size[0] * size[1]);
+                for (int i = 0; i < x.length; i++) {
+                    if (rnd.nextInt(5) == 0) {
+                        x[i] = specials[rnd.nextInt(specials.length)];
+                    }
+                }
+                float[] ref = ReferencePool.pool(x, shape, g, true, false, null);
+                String what = java.util.Arrays.toString(size) + " " + java.util.Arrays.toString(q);
+                assertSameBits(ref, Pooling.maxPool(x, shape, g, null, false), what);
+                for (FloatPasses f : passes) {
+                    if (f != null) {
+                        assertSameBits(ref, Pooling.maxPoolThrough(x, shape, g, f, true), what + " " + f.name());
+                        assertSameBits(ref, Pooling.maxPoolThrough(x, shape, g, f, false), what + " table " + f.name());
+                    }
+                }
+            }
+        }
+        // 1-D windows take the same path.
+        ConvGeometry g = ConvGeometry.of(new int[] {75}, new int[] {3}, new long[] {2}, null, new long[] {1, 1},
+                "NOTSET", false);
+        float[] x = Close.random(rnd, 2 * 75);
+        x[0] = Float.NaN;
+        x[76] = -0f;
+        x[77] = 0f;
+        int[] shape = {1, 2, 75};
+        float[] ref = ReferencePool.pool(x, shape, g, true, false, null);
+        for (FloatPasses f : passes) {
+            if (f != null) {
+                assertSameBits(ref, Pooling.maxPoolThrough(x, shape, g, f, true), "1-D " + f.name());
+            }
+        }
+    }
+
+    /** The two passes of the contiguous-tap path, Vector API against portable, tails included. */
+    @Test
+    void shiftedMaxAndDeinterleaveAgreeBitForBit() {
+        FloatPasses vector = Kernels.vectorFloatPasses();
+        org.junit.jupiter.api.Assumptions.assumeTrue(vector != null, "Vector API not present");
+        FloatPasses scalar = Kernels.scalarFloatPasses();
+        Random rnd = new Random(12);
+        float[] specials = {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -0f, 0f, 1f};
+        for (int n = 0; n < 120; n++) {
+            float[] x = new float[3 * n + 40];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = rnd.nextInt(3) == 0 ? specials[rnd.nextInt(specials.length)] : rnd.nextInt(5) - 2f;
+            }
+            for (int[] off : new int[][] {{0}, {0, 1}, {3, 0, 1, 20}, {0, 1, 2, 17, 18, 19, 34, 35, 36}}) {
+                float[] ys = new float[n + 5];
+                float[] yv = new float[n + 5];
+                scalar.shiftedMax(x, 2, off, ys, 3, n);
+                vector.shiftedMax(x, 2, off, yv, 3, n);
+                assertSameBits(ys, yv, "shiftedMax n " + n + " taps " + off.length);
+            }
+            float[] ds = new float[2 * n + 10];
+            float[] dv = new float[2 * n + 10];
+            vector.deinterleave(x, 1, 2 * n + 1, dv, 1, n + 3);
+            scalar.deinterleave(x, 1, 2 * n + 1, ds, 1, n + 3);
+            assertSameBits(ds, dv, "deinterleave odd " + n);
+            java.util.Arrays.fill(ds, 7f);
+            java.util.Arrays.fill(dv, 7f);
+            vector.deinterleave(x, 1, 2 * n, dv, 1, n + 3);
+            scalar.deinterleave(x, 1, 2 * n, ds, 1, n + 3);
+            assertSameBits(ds, dv, "deinterleave even " + n);
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToRawIntBits(x[1 + 2 * i]), Float.floatToRawIntBits(ds[1 + i]), "even " + i);
+                assertEquals(Float.floatToRawIntBits(x[2 + 2 * i]), Float.floatToRawIntBits(ds[n + 3 + i]), "odd " + i);
+            }
+        }
+    }
+
+    private static void assertSameBits(float[] want, float[] got, String what) {
+        assertEquals(want.length, got.length, what);
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), what + " at " + i);
         }
     }
 
