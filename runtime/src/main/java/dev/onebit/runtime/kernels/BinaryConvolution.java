@@ -354,17 +354,13 @@ public final class BinaryConvolution {
             }
             for (int g = 0; g < group; g++) {
                 int[] pop = groupPopcounts(pl, g, s);
+                if (th != null) {
+                    thresholdedSigns(pl, g, pop, th, img, out);
+                }
                 for (int oi = 0; oi < mg; oi++) {
                     int o = g * mg + oi;
                     int at = (img * out.blocks + (o >>> 6)) * opos;
-                    if (th != null && th.exact[o]) {
-                        int d0 = oi * pl.ldc;
-                        int[] half = pl.halfCorrections[g];
-                        for (int i = 0; i < pl.border.length; i++) {
-                            pop[d0 + pl.border[i]] += half[pl.borderClass[i] * rowsG + oi];
-                        }
-                        gemm.signBits(pop, d0, th.threshold[o], th.flip[o], o & 63, out.words, at, opos);
-                    } else {
+                    if (th == null || !th.exact[o]) {
                         // The float output of this one channel (as image 0 of a one-image buffer), then its signs.
                         if (row == null) {
                             row = new float[Math.multiplyExact(m, opos)];
@@ -380,6 +376,39 @@ public final class BinaryConvolution {
         }
         return out;
     }
+
+    /**
+     * The signs of group g's channels that have an integer threshold: border corrections folded
+     * into the popcounts, then the threshold test in tiles of positions, every channel of a tile
+     * before the next tile, so that a tile's output words stay in L1 while 64 channels OR their
+     * bits in (channel by channel over all positions, 64->64 at 56x56 went through 25 KB of
+     * words 64 times).
+     */
+    private void thresholdedSigns(Plan pl, int g, int[] pop, SignThresholds th, int img, PackedSigns out) {
+        int opos = pl.opos;
+        int[] half = pl.halfCorrections[g];
+        for (int oi = 0; oi < mg; oi++) {
+            if (th.exact[g * mg + oi]) {
+                int d0 = oi * pl.ldc;
+                for (int i = 0; i < pl.border.length; i++) {
+                    pop[d0 + pl.border[i]] += half[pl.borderClass[i] * rowsG + oi];
+                }
+            }
+        }
+        for (int t0 = 0; t0 < opos; t0 += SIGN_TILE) {
+            int len = Math.min(SIGN_TILE, opos - t0);
+            for (int oi = 0; oi < mg; oi++) {
+                int o = g * mg + oi;
+                if (th.exact[o]) {
+                    int at = (img * out.blocks + (o >>> 6)) * opos + t0;
+                    gemm.signBits(pop, oi * pl.ldc + t0, th.threshold[o], th.flip[o], o & 63, out.words, at, len);
+                }
+            }
+        }
+    }
+
+    /** Output positions per tile of {@link #thresholdedSigns}: 2 KB of words. */
+    private static final int SIGN_TILE = 256;
 
     private SignThresholds thresholds(float[] bias) {
         Thresholds t = thresholds;

@@ -75,6 +75,25 @@ class PackedSignsTest {
         }
     }
 
+    /** More output positions than one tile of the threshold step (256), and two words of channels. */
+    @ParameterizedTest
+    @MethodSource("implementations")
+    void signOutputAcrossTiles(BinaryGemm gemm) {
+        Random rnd = new Random(26);
+        int c = 67;
+        int m = 70;
+        int[] xShape = {2, c, 21, 19};
+        Tensor b = Tensor.ofSigns(new int[] {1, m, c, 3, 3}, Close.random(rnd, m * c * 9));
+        float[] alpha = Close.random(rnd, m);
+        float[] bias = Close.random(rnd, m);
+        var params = new Convolution.Params(1, null, null, null, new long[] {1, 1, 1, 1}, "NOTSET");
+        var conv = new BinaryConvolution(gemm, params, b, alpha, 1, 0);
+        float[] x = BinaryConvolutionTest.signs(rnd, 2 * c * 21 * 19);
+        float[] y = conv.run(x, xShape, null, bias);
+        PackedSigns expected = PackedSigns.pack(y, conv.outputShape(xShape), Kernels.scalarBinaryGemm());
+        assertArrayEquals(expected.words, conv.runSigns(x, null, xShape, bias).words);
+    }
+
     /** Outputs exactly 0 are +1; alpha of either sign or zero; the cases a threshold gets wrong first. */
     @Test
     void thresholdsReproduceTiesAndZeroScales() {
