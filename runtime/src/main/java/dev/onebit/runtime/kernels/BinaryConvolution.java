@@ -20,7 +20,8 @@ import java.util.Map;
  * <ol>
  *   <li><b>Pack.</b> Each group's {@code C/group} channels are packed 64 to a long
  *       ({@link BinaryGemm#packChannels}), channel-block-major: {@code [group][block][pixel]},
- *       plus one zero word after each block's pixels. Unused channel bits are 0.</li>
+ *       plus one zero word after each block's pixels. Unused channel bits are 0. An input
+ *       already held as {@link PackedSigns} is copied word for word.</li>
  *   <li><b>Unfold.</b> An im2col of words: for every output position and every (tap, block)
  *       the word under that tap, written in the column panels {@link BinaryGemm#popcounts}
  *       reads. A tap in the zero padding (or a column past the last position) reads the zero
@@ -35,9 +36,11 @@ import java.util.Map;
  *       where {@code T[o][t] = Cg - 2 * popcount(w[o][t])} is computed with the weights.
  *       Positions are grouped by their set of padded taps (a handful of border classes; the
  *       interior needs none), and each class's sums are computed once per input shape.</li>
- *   <li><b>Affine.</b> In float: {@code y = (sum_k alpha[k][o] * dot_k) * scale + bias}, the
- *       reference's order of scale and bias. The integer dot products are exact; the float
- *       output differs from the reference (which sums x * W in float) by rounding only.</li>
+ *   <li><b>Output.</b> In float: {@code y = (sum_k alpha[k][o] * dot_k) * scale + bias}, in
+ *       the reference's order of operations ({@code BinaryOps.outputStep}); the integer dot
+ *       products are exact, so the output has the reference's bits. Or, for a reader that keeps
+ *       only the sign ({@link #runSigns}), packed bits through per-channel integer thresholds
+ *       on the popcounts ({@code SignThresholds}), equal to the signs of that float output.</li>
  * </ol>
  *
  * <p>Thread-safe: the per-shape tables are immutable and scratch arrays are per thread.
