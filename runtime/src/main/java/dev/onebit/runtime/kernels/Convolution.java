@@ -78,7 +78,12 @@ public final class Convolution {
         return wShape[1] == 1 && params.group() > 1;
     }
 
-    private void checkWeight(int[] wShape) {
+    /**
+     * Checks a weight shape against the attributes (rank, group, kernel_shape).
+     *
+     * @throws IllegalArgumentException naming what does not fit
+     */
+    public void checkWeight(int[] wShape) {
         if (wShape.length < 3) {
             throw new IllegalArgumentException("weight must have rank >= 3, has shape " + Arrays.toString(wShape));
         }

@@ -12,6 +12,7 @@ import dev.onebit.runtime.kernels.Convolution;
 import dev.onebit.runtime.kernels.Kernels;
 
 import java.util.Arrays;
+import java.util.function.Supplier;
 
 /**
  * The kernels of {@code BinaryConv} (semantics in {@link BinaryOps}): the XNOR convolution for
@@ -27,7 +28,7 @@ final class BinaryConvOp {
     static Kernel create(NodeContext ctx, boolean xnor) {
         Node node = ctx.node();
         Tensor b = ctx.constant(1);
-        float[] w = BinaryOps.weight(ctx, b);
+        BinaryOps.checkWeight(ctx, b);
         int[] wShape = BinaryOps.weightShape(b);
         float[] alphaValues = ctx.constant(2).toFloatArray();
         int planes = b.shape()[0];
@@ -47,23 +48,24 @@ final class BinaryConvOp {
         // instead, its bias added in the GEMM's last pass (equal up to float rounding): K times
         // less work than K planes, and no separate pass over the output.
         boolean collapse = xnor;
-        Convolution conv = null;
-        Convolution convWithBias = null;
-        Convolution[] planeConvs = new Convolution[collapse ? 0 : planes];
+        Convolution shapes = new Convolution(Kernels.floatGemm(), params, null, null, null);
         try {
-            if (collapse) {
-                conv = new Convolution(Kernels.floatGemm(), params, w, wShape, null);
-                convWithBias = new Convolution(Kernels.floatGemm(), params, w, wShape, biasValues);
-            }
-            for (int k = 0; k < planeConvs.length; k++) {
-                planeConvs[k] = new Convolution(Kernels.floatGemm(), params, BinaryOps.planeWeight(b, k), wShape, null);
-            }
-        } catch (IllegalArgumentException | ArithmeticException e) {
+            shapes.checkWeight(wShape);
+        } catch (IllegalArgumentException e) {
             throw ctx.error(e.getMessage());
         }
-        Convolution shapes = collapse ? conv : planeConvs[0];
-        Convolution effective = conv;
-        Convolution effectiveWithBias = convWithBias;
+        // Packed on first use (BinaryOps.memoize): a layer fed ±1 values never needs them.
+        Supplier<Convolution> effective = BinaryOps.memoize(() -> new Convolution(Kernels.floatGemm(), params,
+                BinaryOps.effectiveWeight(b, alphaValues), wShape, null));
+        Supplier<Convolution> effectiveWithBias = BinaryOps.memoize(() -> new Convolution(Kernels.floatGemm(), params,
+                BinaryOps.effectiveWeight(b, alphaValues), wShape, biasValues));
+        Supplier<Convolution[]> planeConvs = BinaryOps.memoize(() -> {
+            Convolution[] p = new Convolution[planes];
+            for (int k = 0; k < planes; k++) {
+                p[k] = new Convolution(Kernels.floatGemm(), params, BinaryOps.planeWeight(b, k), wShape, null);
+            }
+            return p;
+        });
         BinaryConvolution fast = null;
         if (xnor) {
             try {
@@ -148,18 +150,19 @@ final class BinaryConvOp {
                         }
                     }
                     if (collapse && sc == null) {
-                        return new Value[] {Value.ofFloats(shape, effectiveWithBias.run(x.floats, x.shape, null, null, null))};
+                        return new Value[] {Value.ofFloats(shape, effectiveWithBias.get().run(x.floats, x.shape, null, null, null))};
                     }
                     if (collapse) {
                         float[] ones = new float[m];
                         Arrays.fill(ones, 1f);
                         return new Value[] {Value.ofFloats(shape, BinaryOps.outputStep(new float[][] {
-                            effective.run(x.floats, x.shape, null, null, null)}, ones, shape[0], m, positions, sc,
+                            effective.get().run(x.floats, x.shape, null, null, null)}, ones, shape[0], m, positions, sc,
                                 biasValues))};
                     }
+                    Convolution[] convs = planeConvs.get();
                     float[][] dots = new float[planes][];
                     for (int k = 0; k < planes; k++) {
-                        dots[k] = planeConvs[k].run(x.floats, x.shape, null, null, null);
+                        dots[k] = convs[k].run(x.floats, x.shape, null, null, null);
                     }
                     return new Value[] {Value.ofFloats(shape,
                             BinaryOps.outputStep(dots, alphaValues, shape[0], m, positions, sc, biasValues))};

@@ -10,8 +10,10 @@ import dev.onebit.runtime.Value;
 import dev.onebit.runtime.kernels.BinaryDense;
 import dev.onebit.runtime.kernels.BwnDense;
 import dev.onebit.runtime.kernels.Kernels;
+import dev.onebit.runtime.kernels.PackedMatrix;
 
 import java.util.Arrays;
+import java.util.function.Supplier;
 
 /**
  * The kernels of {@code BinaryMatMul} (semantics in {@link BinaryOps}): the XNOR dense layer for
@@ -33,7 +35,7 @@ final class BinaryMatMulOp {
     static Kernel create(NodeContext ctx, boolean xnor) {
         Node node = ctx.node();
         Tensor b = ctx.constant(1);
-        float[] w = BinaryOps.weight(ctx, b);
+        BinaryOps.checkWeight(ctx, b);
         int[] wShape = BinaryOps.weightShape(b);
         if (wShape.length != 2) {
             throw ctx.error("B must have shape [planes, OUT, IN], has " + Arrays.toString(b.shape()));
@@ -53,11 +55,16 @@ final class BinaryMatMulOp {
         float[] alphaValues = ctx.constant(2).toFloatArray();
         // W is [OUT][IN] = B^T of X·B, packed once as the left operand: the effective weight when
         // the fast registry folds several planes into one product, else one ±1 plane each.
+        // Packed on first use, like BinaryConvOp's float convs: ±1 and BWN rows never need them.
         boolean collapse = xnor && planes > 1;
-        var packedPlanes = new dev.onebit.runtime.kernels.PackedMatrix[collapse ? 1 : planes];
-        for (int k = 0; k < packedPlanes.length; k++) {
-            packedPlanes[k] = gemm.pack(collapse ? w : BinaryOps.planeWeight(b, k), 0, in, 1, out, in, 1f);
-        }
+        Supplier<PackedMatrix[]> packedPlanes = BinaryOps.memoize(() -> {
+            PackedMatrix[] p = new PackedMatrix[collapse ? 1 : planes];
+            for (int k = 0; k < p.length; k++) {
+                p[k] = gemm.pack(collapse ? BinaryOps.effectiveWeight(b, alphaValues) : BinaryOps.planeWeight(b, k), 0,
+                        in, 1, out, in, 1f);
+            }
+            return p;
+        });
         BinaryDense xnorDense = xnor ? new BinaryDense(Kernels.binaryGemm(), b, ctx.constant(2).toFloatArray()) : null;
         // Real-valued rows (BWN, CBD) on the packed weight itself: 2-10x the float product with one
         // plane at any batch; with several planes it costs about K products, so only for a row or two.
@@ -92,10 +99,11 @@ final class BinaryMatMulOp {
                 if (bwnDense != null && (planes == 1 || rows <= BWN_MAX_ROWS_PER_EXTRA_PLANE)) {
                     return new Value[] {Value.ofFloats(shape, bwnDense.run(x.floats, rows, bias))};
                 }
-                float[][] dots = new float[packedPlanes.length][];
+                PackedMatrix[] packed = packedPlanes.get();
+                float[][] dots = new float[packed.length][];
                 for (int k = 0; k < dots.length; k++) {
                     dots[k] = new float[Math.multiplyExact(rows, out)];
-                    MatMulOps.product(gemm, rows, out, in, 1f, x.floats, 0, in, 1, null, 0, 0, 0, packedPlanes[k], null,
+                    MatMulOps.product(gemm, rows, out, in, 1f, x.floats, 0, in, 1, null, 0, 0, 0, packed[k], null,
                             false, dots[k], 0);
                 }
                 float[] a = alphaValues;

@@ -18,6 +18,7 @@ import dev.onebit.runtime.kernels.Kernels;
 import dev.onebit.runtime.kernels.Pooling;
 
 import java.util.Arrays;
+import java.util.function.Supplier;
 
 /**
  * onebit's binary operators, domain {@value OpRegistry#ONEBIT_DOMAIN}, version 1, with their
@@ -245,15 +246,53 @@ public final class BinaryOps {
 
     /** B and alpha must be constants: they are the layer's weights. */
     static float[] weight(NodeContext ctx, Tensor b) {
+        checkWeight(ctx, b);
+        return effectiveWeight(b, ctx.constant(2).toFloatArray());
+    }
+
+    /** Fails as {@link #weight} would, without computing the effective weight. */
+    static void checkWeight(NodeContext ctx, Tensor b) {
         Tensor alpha = ctx.constant(2);
         if (b == null || alpha == null) {
             throw ctx.error("B and alpha must be constant tensors");
         }
-        try {
-            return effectiveWeight(b, alpha.toFloatArray());
-        } catch (IllegalArgumentException e) {
-            throw ctx.error(e.getMessage());
+        if (b.type() != DataType.BIT) {
+            throw ctx.error("B must be a BIT tensor, got " + b.type());
         }
+        int[] s = b.shape();
+        if (s.length < 3) {
+            throw ctx.error("B must have rank >= 3 ([planes, outputs, ...]), has shape " + Arrays.toString(s));
+        }
+        if (alpha.size() != s[0] * s[1]) {
+            throw ctx.error("alpha has " + alpha.size() + " values, B " + Arrays.toString(s) + " needs " + s[0] + " x "
+                    + s[1]);
+        }
+    }
+
+    /**
+     * A supplier computing its value once, on first use, for any number of threads: the float
+     * fallbacks of the binary layers, which hold the weight as floats (32 times its bits) and
+     * which a layer fed ±1 values (or a BWN dense layer) never needs.
+     */
+    static <T> Supplier<T> memoize(Supplier<T> compute) {
+        return new Supplier<>() {
+            private volatile T value;
+
+            @Override
+            public T get() {
+                T v = value;
+                if (v == null) {
+                    synchronized (this) {
+                        v = value;
+                        if (v == null) {
+                            v = compute.get();
+                            value = v;
+                        }
+                    }
+                }
+                return v;
+            }
+        };
     }
 
     /** The kernel without its packed-signs side, for the reference registry. */
