@@ -51,7 +51,7 @@ import java.util.concurrent.TimeUnit;
 public class ConvKernelBench {
 
     /** {@code C@S}: a 3x3 conv from C to C channels on an S x S input. */
-    @Param({"64@56", "128@28", "256@14", "512@7"})
+    @Param({"64@56", "128@28", "256@14", "512@7", "32@28"})
     public String shape;
 
     private int[] xShape;

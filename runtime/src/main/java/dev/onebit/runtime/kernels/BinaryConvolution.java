@@ -26,9 +26,13 @@ import java.util.Map;
  *       the word under that tap, written in the column panels {@link BinaryGemm#popcounts}
  *       reads. A tap in the zero padding (or a column past the last position) reads the zero
  *       word, i.e. 64 times +1. Tables of source pixels per (tap, position) are computed once
- *       per input shape.</li>
+ *       per input shape. With 32 channels or fewer per group a word would be half empty or
+ *       worse, so {@code 64 / Cg} taps share one word instead, each shifted to its own bits
+ *       (a 3x3 tap window of 32 channels takes 5 words, not 9); the weight rows are packed the
+ *       same way.</li>
  *   <li><b>Popcount.</b> One product per group: rows are (plane, output channel), depth is
- *       taps x blocks, columns are positions. {@code pop = sum popcount(w XOR a)}.</li>
+ *       taps x blocks (or the shared words), columns are positions.
+ *       {@code pop = sum popcount(w XOR a)}.</li>
  *   <li><b>Exact padding.</b> Over all taps, padded ones read as +1, the ±1 dot product is
  *       {@code Cg * taps - 2 * pop}. A padded tap must contribute 0 instead of
  *       {@code sum_c w[o][c][t]} (its weights times +1), so a <em>correction term</em> is
@@ -61,6 +65,11 @@ public final class BinaryConvolution {
     private final int kc;
     /** Words per pixel and group: ceil(Cg / 64). */
     private final int blocks;
+    /**
+     * Taps sharing one word of the product's depth: 64 / Cg when Cg &lt;= 32 (tap t in bits
+     * {@code (t % tapsPerWord) * Cg} up), else 1 (tap t in words {@code t * blocks} up).
+     */
+    private final int tapsPerWord;
     private final int depth;
     private final int rowsG;
     /** [group][plane * mg + o'][tap * blocks + block] */
@@ -122,7 +131,8 @@ public final class BinaryConvolution {
         this.mg = m / group;
         this.kc = Convolution.count(kernel);
         this.blocks = (cg + 63) >>> 6;
-        this.depth = Math.multiplyExact(kc, blocks);
+        this.tapsPerWord = cg <= 32 ? 64 / cg : 1;
+        this.depth = tapsPerWord > 1 ? (kc + tapsPerWord - 1) / tapsPerWord : Math.multiplyExact(kc, blocks);
         this.rowsG = planes * mg;
         this.weights = new long[Math.multiplyExact(group * rowsG, depth)];
         this.tapSums = new int[group * rowsG * kc];
@@ -132,20 +142,17 @@ public final class BinaryConvolution {
             for (int o = 0; o < m; o++) {
                 int g = o / mg;
                 int row = g * rowsG + k * mg + o % mg;
+                Arrays.fill(tapSums, row * kc, (row + 1) * kc, cg);
                 for (int c = 0; c < cg; c++) {
                     int e = ((k * m + o) * cg + c) * kc;
                     for (int t = 0; t < kc; t++, e++) {
                         if ((bits[e >>> 3] >>> (e & 7) & 1) != 0) {
-                            weights[row * depth + t * blocks + (c >>> 6)] |= 1L << (c & 63);
+                            int bit = tapsPerWord > 1 ? (t % tapsPerWord) * cg + c : c & 63;
+                            int word = tapsPerWord > 1 ? t / tapsPerWord : t * blocks + (c >>> 6);
+                            weights[row * depth + word] |= 1L << bit;
+                            tapSums[row * kc + t] -= 2;
                         }
                     }
-                }
-                for (int t = 0; t < kc; t++) {
-                    int negative = 0;
-                    for (int w = 0; w < blocks; w++) {
-                        negative += Long.bitCount(weights[row * depth + t * blocks + w]);
-                    }
-                    tapSums[row * kc + t] = cg - 2 * negative;
                 }
             }
         }
@@ -504,12 +511,18 @@ public final class BinaryConvolution {
             int p0 = (int) ((long) panels * part / parts);
             int p1 = (int) ((long) panels * (part + 1) / parts);
             unfold(pl, planar, gBase, cols, p0, p1, pc);
-            gemm.popcounts(weights, aBase, rowsG, depth, cols, p0 * depth * pc, p1 - p0, d, p0 * pc, pl.ldc);
+            int columns = Math.min(pl.opos, p1 * pc) - p0 * pc;
+            gemm.popcounts(weights, aBase, rowsG, depth, cols, p0 * depth * pc, columns, d, p0 * pc, pl.ldc);
         });
         return d;
     }
 
-    /** im2col of words for panels {@code p0..p1-1}: {@code cols[p][tap * blocks + block][lane]}. */
+    /**
+     * im2col of words for panels {@code p0..p1-1}: {@code cols[p][tap * blocks + block][lane]},
+     * or with several taps per word {@code cols[p][tap / tapsPerWord][lane]}, each tap's word
+     * shifted to its bits (the words hold Cg &lt;= 32 channels, higher bits 0, so they do not
+     * overlap).
+     */
     private void unfold(Plan pl, long[] planar, int gBase, long[] cols, int p0, int p1, int pc) {
         int stride = pl.hw + 1;
         int[] src = pl.src;
@@ -517,6 +530,18 @@ public final class BinaryConvolution {
         for (int p = p0; p < p1; p++) {
             int out = p * depth * pc;
             int j0 = p * pc;
+            if (tapsPerWord > 1) {
+                for (int t = 0; t < kc; t++) {
+                    int slot = t % tapsPerWord;
+                    int at = out + t / tapsPerWord * pc;
+                    if (slot == 0) {
+                        gemm.gather(planar, gBase, src, t * ldc + j0, cols, at, pc);
+                    } else {
+                        gemm.gatherShifted(planar, gBase, src, t * ldc + j0, slot * cg, cols, at, pc);
+                    }
+                }
+                continue;
+            }
             for (int t = 0; t < kc; t++) {
                 int sb = t * ldc + j0;
                 for (int w = 0; w < blocks; w++, out += pc) {

@@ -227,7 +227,8 @@ public final class BinaryDense {
         Kernels.parallelFor(parts, part -> {
             int p0 = (int) ((long) panels * part / parts);
             int p1 = (int) ((long) panels * (part + 1) / parts);
-            gemm.popcounts(a, 0, rows, rowWords, w, p0 * rowWords * pc, p1 - p0, d, p0 * pc, ldc);
+            int columns = Math.min(planes * out, p1 * pc) - p0 * pc;
+            gemm.popcounts(a, 0, rows, rowWords, w, p0 * rowWords * pc, columns, d, p0 * pc, ldc);
         });
     }
 

@@ -28,13 +28,14 @@ public interface BinaryGemm {
 
     /**
      * Computes {@code c[cOffset + i * ldc + j] = sum_r bitCount(A[i][r] ^ B[r][j])} for
-     * {@code i < rows} and every column {@code j < panels * panelColumns()}, where
+     * {@code i < rows} and every column {@code j < columns}, where
      * {@code A[i][r] = a[aOffset + i * depth + r]} and
      * {@code B[r][j] = b[bOffset + (j / P) * depth * P + r * P + j % P]} with {@code P =}
-     * {@link #panelColumns()}. Columns past the caller's real ones (zero words in the last
-     * panel) are computed too, so {@code ldc} must leave room for them.
+     * {@link #panelColumns()}: {@code ceil(columns / P)} panels. Columns of the last panel past
+     * {@code columns} may be computed too (from whatever its words hold), so {@code ldc} must
+     * leave room up to the end of that panel; an implementation skips them where it can.
      */
-    void popcounts(long[] a, int aOffset, int rows, int depth, long[] b, int bOffset, int panels,
+    void popcounts(long[] a, int aOffset, int rows, int depth, long[] b, int bOffset, int columns,
                    int[] c, int cOffset, int ldc);
 
     /**
@@ -62,6 +63,24 @@ public interface BinaryGemm {
      */
     default void gather(long[] words, int base, int[] index, int indexOffset, long[] out, int outOffset, int n) {
         gatherScalar(words, base, index, indexOffset, out, outOffset, 0, n);
+    }
+
+    /**
+     * Gathers words into higher bits of words already there:
+     * {@code out[outOffset + i] |= words[base + index[indexOffset + i]] << shift} for
+     * {@code i < n}; {@code shift} is 1 to 63.
+     */
+    default void gatherShifted(long[] words, int base, int[] index, int indexOffset, int shift, long[] out,
+                               int outOffset, int n) {
+        gatherShiftedScalar(words, base, index, indexOffset, shift, out, outOffset, 0, n);
+    }
+
+    /** The scalar {@link #gatherShifted} for {@code i} in {@code i0..n-1}. */
+    static void gatherShiftedScalar(long[] words, int base, int[] index, int indexOffset, int shift, long[] out,
+                                    int outOffset, int i0, int n) {
+        for (int i = i0; i < n; i++) {
+            out[outOffset + i] |= words[base + index[indexOffset + i]] << shift;
+        }
     }
 
     /** The scalar {@link #gather} for {@code i} in {@code i0..n-1}, shared by implementations for their tails. */

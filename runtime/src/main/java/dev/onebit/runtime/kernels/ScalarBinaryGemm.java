@@ -25,8 +25,9 @@ public final class ScalarBinaryGemm implements BinaryGemm {
     }
 
     @Override
-    public void popcounts(long[] a, int aOffset, int rows, int depth, long[] b, int bOffset, int panels,
+    public void popcounts(long[] a, int aOffset, int rows, int depth, long[] b, int bOffset, int columns,
                           int[] c, int cOffset, int ldc) {
+        int panels = (columns + P - 1) / P;
         for (int p = 0; p < panels; p++) {
             int bp = bOffset + p * depth * P;
             int cp = cOffset + p * P;

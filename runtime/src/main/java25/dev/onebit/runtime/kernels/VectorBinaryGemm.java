@@ -51,8 +51,32 @@ public final class VectorBinaryGemm implements BinaryGemm {
     }
 
     @Override
-    public void popcounts(long[] a, int aOffset, int rows, int depth, long[] b, int bOffset, int panels,
+    public void popcounts(long[] a, int aOffset, int rows, int depth, long[] b, int bOffset, int columns,
                           int[] c, int cOffset, int ldc) {
+        int panels = columns / P;
+        int tail = columns - panels * P;
+        if (tail > 3 * V) {
+            panels++;
+            tail = 0;
+        }
+        fullPanels(a, aOffset, rows, depth, b, bOffset, panels, c, cOffset, ldc);
+        // A last panel with one to three vectors of real columns (a 7x7 map is 32 + 17
+        // positions): only those vectors, one at a time, instead of four.
+        int bp = bOffset + panels * depth * P;
+        int cp = cOffset + panels * P;
+        for (int v = 0; v * V < tail; v++) {
+            int i = 0;
+            for (; i + 6 <= rows; i += 6) {
+                column6(a, aOffset + i * depth, depth, b, bp + v * V, c, cp + i * ldc + v * V, ldc);
+            }
+            for (; i < rows; i++) {
+                column1(a, aOffset + i * depth, depth, b, bp + v * V, c, cp + i * ldc + v * V);
+            }
+        }
+    }
+
+    private static void fullPanels(long[] a, int aOffset, int rows, int depth, long[] b, int bOffset, int panels,
+                                   int[] c, int cOffset, int ldc) {
         for (int p = 0; p < panels; p++) {
             int bp = bOffset + p * depth * P;
             int cp = cOffset + p * P;
@@ -255,6 +279,37 @@ public final class VectorBinaryGemm implements BinaryGemm {
         ((IntVector) s3.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * V);
     }
 
+    /** Six rows by one vector of columns, for a last panel's real columns. */
+    private static void column6(long[] a, int a0, int depth, long[] b, int bq, int[] c, int c0, int ldc) {
+        LongVector z = LongVector.zero(L);
+        LongVector s0 = z, s1 = z, s2 = z, s3 = z, s4 = z, s5 = z;
+        for (int r = 0; r < depth; r++) {
+            LongVector bv = LongVector.fromArray(L, b, bq + r * P);
+            int ar = a0 + r;
+            s0 = s0.add(bv.lanewise(VectorOperators.XOR, a[ar]).lanewise(VectorOperators.BIT_COUNT));
+            s1 = s1.add(bv.lanewise(VectorOperators.XOR, a[ar + depth]).lanewise(VectorOperators.BIT_COUNT));
+            s2 = s2.add(bv.lanewise(VectorOperators.XOR, a[ar + 2 * depth]).lanewise(VectorOperators.BIT_COUNT));
+            s3 = s3.add(bv.lanewise(VectorOperators.XOR, a[ar + 3 * depth]).lanewise(VectorOperators.BIT_COUNT));
+            s4 = s4.add(bv.lanewise(VectorOperators.XOR, a[ar + 4 * depth]).lanewise(VectorOperators.BIT_COUNT));
+            s5 = s5.add(bv.lanewise(VectorOperators.XOR, a[ar + 5 * depth]).lanewise(VectorOperators.BIT_COUNT));
+        }
+        ((IntVector) s0.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0);
+        ((IntVector) s1.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc);
+        ((IntVector) s2.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * ldc);
+        ((IntVector) s3.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc);
+        ((IntVector) s4.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 4 * ldc);
+        ((IntVector) s5.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 5 * ldc);
+    }
+
+    private static void column1(long[] a, int a0, int depth, long[] b, int bq, int[] c, int c0) {
+        LongVector s = LongVector.zero(L);
+        for (int r = 0; r < depth; r++) {
+            s = s.add(LongVector.fromArray(L, b, bq + r * P).lanewise(VectorOperators.XOR, a[a0 + r])
+                    .lanewise(VectorOperators.BIT_COUNT));
+        }
+        ((IntVector) s.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0);
+    }
+
     /** Ints with as many lanes as {@link #FW}, for the float output pass. */
     private static final VectorSpecies<Integer> IW = FW.withLanes(int.class);
 
@@ -265,6 +320,17 @@ public final class VectorBinaryGemm implements BinaryGemm {
             LongVector.fromArray(L, words, base, index, indexOffset + i).intoArray(out, outOffset + i);
         }
         BinaryGemm.gatherScalar(words, base, index, indexOffset, out, outOffset, i, n);
+    }
+
+    @Override
+    public void gatherShifted(long[] words, int base, int[] index, int indexOffset, int shift, long[] out,
+                              int outOffset, int n) {
+        int i = 0;
+        for (int end = L.loopBound(n); i < end; i += V) {
+            LongVector.fromArray(L, words, base, index, indexOffset + i).lanewise(VectorOperators.LSHL, shift)
+                    .lanewise(VectorOperators.OR, LongVector.fromArray(L, out, outOffset + i)).intoArray(out, outOffset + i);
+        }
+        BinaryGemm.gatherShiftedScalar(words, base, index, indexOffset, shift, out, outOffset, i, n);
     }
 
     @Override

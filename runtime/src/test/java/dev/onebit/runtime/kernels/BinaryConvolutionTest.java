@@ -222,6 +222,37 @@ class BinaryConvolutionTest {
         }
     }
 
+    /**
+     * The popcount product on every column count up to three panels (so every width of a last
+     * panel) and row counts around the tile heights, against the plain sum, on both engines.
+     */
+    @ParameterizedTest
+    @MethodSource("implementations")
+    void popcountsCoverEveryRequestedColumn(BinaryGemm gemm) {
+        Random rnd = new Random(13);
+        int pc = gemm.panelColumns();
+        for (int rows : new int[] {1, 5, 6, 7, 13}) {
+            for (int columns = 1; columns <= 3 * pc; columns++) {
+                int depth = 1 + rnd.nextInt(5);
+                int panels = (columns + pc - 1) / pc;
+                long[] a = rnd.longs(3 + rows * depth).toArray();
+                long[] b = rnd.longs(2 + panels * depth * pc).toArray();
+                int ldc = panels * pc + 3;
+                int[] c = new int[1 + rows * ldc];
+                gemm.popcounts(a, 3, rows, depth, b, 2, columns, c, 1, ldc);
+                for (int i = 0; i < rows; i++) {
+                    for (int j = 0; j < columns; j++) {
+                        int expected = 0;
+                        for (int r = 0; r < depth; r++) {
+                            expected += Long.bitCount(a[3 + i * depth + r] ^ b[2 + (j / pc) * depth * pc + r * pc + j % pc]);
+                        }
+                        assertEquals(expected, c[1 + i * ldc + j], "rows " + rows + " columns " + columns + " at " + i + "," + j);
+                    }
+                }
+            }
+        }
+    }
+
     /** The vectorized float output pass gives the scalar loop's bits, with and without a scale, tails included. */
     @Test
     void affinePassAgreesExactly() {
