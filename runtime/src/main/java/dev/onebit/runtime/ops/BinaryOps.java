@@ -10,12 +10,12 @@ import dev.onebit.runtime.OpRegistry;
 import dev.onebit.runtime.PackedSigns;
 import dev.onebit.runtime.SignKernel;
 import dev.onebit.runtime.Value;
+import dev.onebit.runtime.kernels.ActivationScales;
 import dev.onebit.runtime.kernels.BinaryConvolution;
 import dev.onebit.runtime.kernels.BinaryDense;
 import dev.onebit.runtime.kernels.BwnDense;
 import dev.onebit.runtime.kernels.ConvGeometry;
 import dev.onebit.runtime.kernels.Kernels;
-import dev.onebit.runtime.kernels.Pooling;
 
 import java.util.Arrays;
 import java.util.function.Supplier;
@@ -327,25 +327,9 @@ public final class BinaryOps {
             } catch (IllegalArgumentException e) {
                 throw ctx.error(e.getMessage());
             }
-            int n = x.shape[0];
-            int c = x.shape[1];
-            int plane = g.inCount();
-            float[] a = new float[n * plane];
-            var passes = Kernels.floatPasses();
-            for (int i = 0; i < n; i++) {
-                int ab = i * plane;
-                for (int ch = 0; ch < c; ch++) {
-                    passes.addAbs(x.floats, (i * c + ch) * plane, a, ab, plane);
-                }
-                for (int p = 0; p < plane; p++) {
-                    a[ab + p] /= c;
-                }
-            }
-            int[] aShape = x.shape.clone();
-            aShape[1] = 1;
-            // ReferencePool's formula (double sums, taps in row-major order) with its bounds resolved up front.
-            float[] k = Pooling.boxMean(a, aShape, g);
-            int[] kShape = aShape.clone();
+            float[] k = ActivationScales.of(x.floats, x.shape, g);
+            int[] kShape = x.shape.clone();
+            kShape[1] = 1;
             System.arraycopy(g.out, 0, kShape, 2, g.rank());
             return new Value[] {Value.ofFloats(kShape, k)};
         };
