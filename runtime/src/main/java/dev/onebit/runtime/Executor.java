@@ -1,5 +1,6 @@
 package dev.onebit.runtime;
 
+import dev.onebit.ir.DataType;
 import dev.onebit.ir.Dim;
 import dev.onebit.ir.Graph;
 import dev.onebit.ir.ModelException;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Runs a {@link Graph} on the CPU in float32. Creating an executor prepares one {@link Kernel}
@@ -29,10 +31,17 @@ public final class Executor {
     /** Per node: run it with {@link SignKernel#runSigns} (see {@link SignPlan}). */
     private final boolean[] emitSigns;
     private final Map<String, Value> constants = new HashMap<>();
+    /**
+     * BIT initializers, which stay packed: the binary kernels take them from their node's
+     * constants when they are made, and a float copy (32 times larger: 45 MB for ResNet-18's
+     * weights) is only made, once, for a node that reads one as a value ({@link #bitValue}).
+     */
+    private final Map<String, Tensor> bitConstants = new HashMap<>();
+    private final Map<String, Value> bitValues = new ConcurrentHashMap<>();
     /** Index in {@link #nodes} of the last node reading each value; values die after it. */
     private final Map<String, Integer> lastUse = new HashMap<>();
     /** The arrays of the constants, by identity: never recycled (see {@link Buffers}). */
-    private final Set<float[]> constantArrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    private final Set<float[]> constantArrays = java.util.Collections.newSetFromMap(new ConcurrentHashMap<>());
 
     private Executor(Graph graph, OpRegistry registry) {
         this.graph = graph;
@@ -42,14 +51,18 @@ public final class Executor {
         }
         Map<String, Tensor> constantTensors = new HashMap<>(graph.initializers());
         for (Map.Entry<String, Tensor> e : graph.initializers().entrySet()) {
-            constants.put(e.getKey(), Value.of(e.getValue()));
+            if (e.getValue().type() == DataType.BIT) {
+                bitConstants.put(e.getKey(), e.getValue());
+            } else {
+                constants.put(e.getKey(), Value.of(e.getValue()));
+            }
         }
         for (Node node : graph.nodes()) {
             int opset = OpRegistry.opsetOf(graph, node);
             NodeContext ctx = new NodeContext(node, opset, constantTensors::get);
             Kernel kernel = registry.find(node.domain(), node.opType(), opset).factory().create(ctx);
             if (allInputsConstant(node)) {
-                Value[] out = kernel.run(gather(node, constants));
+                Value[] out = kernel.run(gather(node, constants, false));
                 for (int i = 0; i < node.outputs().size(); i++) {
                     String name = node.output(i);
                     if (!name.isEmpty() && i < out.length && out[i] != null) {
@@ -81,7 +94,7 @@ public final class Executor {
 
     private boolean allInputsConstant(Node node) {
         for (String in : node.inputs()) {
-            if (!in.isEmpty() && !constants.containsKey(in)) {
+            if (!in.isEmpty() && !constants.containsKey(in) && !bitConstants.containsKey(in)) {
                 return false;
             }
         }
@@ -216,6 +229,9 @@ public final class Executor {
     private Map<String, Value> runOnce(Map<String, Value> inputs, Set<String> alsoKeep, boolean shapesOnly,
                                        long[] nanos) {
         Map<String, Value> live = new HashMap<>(constants);
+        if (shapesOnly) {
+            bitConstants.forEach((name, t) -> live.put(name, Value.shapeOnly(t.shape())));
+        }
         for (ValueInfo in : graph.inputs()) {
             Value v = inputs.get(in.name());
             if (v == null) {
@@ -228,7 +244,7 @@ public final class Executor {
         for (int i = 0; i < nodes.size(); i++) {
             Node node = nodes.get(i);
             long start = nanos == null ? 0 : System.nanoTime();
-            Value[] in = gather(node, live);
+            Value[] in = gather(node, live, shapesOnly);
             Kernel kernel = kernels.get(i);
             Value[] out;
             try {
@@ -269,6 +285,7 @@ public final class Executor {
                     if (!name.isEmpty() && lastUse.get(name) == i && !alsoKeep.contains(name) && !isOutput(name)) {
                         Value dead = live.remove(name);
                         if (dead != null && dead.floats != null && !constants.containsKey(name)
+                                && !bitConstants.containsKey(name)
                                 && !inputs.containsKey(name) && unshared(dead.floats, live, inputs)) {
                             Buffers.recycle(dead.floats);
                         }
@@ -324,13 +341,37 @@ public final class Executor {
         return false;
     }
 
-    private static Value[] gather(Node node, Map<String, Value> values) {
+    private Value[] gather(Node node, Map<String, Value> values, boolean shapesOnly) {
         Value[] in = new Value[node.inputs().size()];
         for (int k = 0; k < in.length; k++) {
             String name = node.input(k);
             in[k] = name.isEmpty() ? null : values.get(name);
+            if (in[k] == null && !shapesOnly && bitConstants.containsKey(name)) {
+                // A binary layer's weight is read from its constants when the kernel is made.
+                boolean weight = k == 1 && isBinaryLayer(node);
+                in[k] = weight ? Value.shapeOnly(bitConstants.get(name).shape()) : bitValue(name);
+            }
         }
         return in;
+    }
+
+    private static boolean isBinaryLayer(Node node) {
+        return node.domain().equals(OpRegistry.ONEBIT_DOMAIN)
+                && (node.opType().equals("BinaryConv") || node.opType().equals("BinaryMatMul"));
+    }
+
+    /** How many BIT initializers have been unpacked to floats so far (for tests). */
+    int unpackedBitConstants() {
+        return bitValues.size();
+    }
+
+    /** A BIT initializer as a value (its ±1 elements as floats), made on first use and kept. */
+    private Value bitValue(String name) {
+        return bitValues.computeIfAbsent(name, k -> {
+            Value v = Value.of(bitConstants.get(k));
+            constantArrays.add(v.floats);
+            return v;
+        });
     }
 
     private static void checkInput(ValueInfo info, Value v) {
