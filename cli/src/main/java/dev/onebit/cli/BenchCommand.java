@@ -52,8 +52,9 @@ final class BenchCommand implements Callable<Integer> {
     Path against;
 
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "50",
-            description = "Untimed calls per side first, and at least 2 seconds of them, so that the JIT has "
-                    + "compiled the kernels (default: ${DEFAULT-VALUE}).")
+            description = "Untimed calls per side first, and more until at least 2 seconds have passed and the "
+                    + "JIT compiler has been idle for 1 second (30 seconds at most), so that the kernels are "
+                    + "compiled (default: ${DEFAULT-VALUE}; 0: no warm-up).")
     int warmup;
 
     @Option(names = "--profile", description = "Afterwards, time every node of onebit's graph separately and print "

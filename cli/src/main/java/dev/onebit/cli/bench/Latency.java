@@ -1,5 +1,7 @@
 package dev.onebit.cli.bench;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 
 /**
@@ -57,6 +59,10 @@ public final class Latency {
 
     /** The least warm-up time, both sides together. */
     static final long WARMUP_NANOS = 2_000_000_000L;
+    /** After the least warm-up, warm-up goes on until the JIT compiler has been idle this long... */
+    static final long JIT_QUIET_NANOS = 1_000_000_000L;
+    /** ...or this much time has passed in all. */
+    static final long MAX_WARMUP_NANOS = 30_000_000_000L;
 
     private Latency() {
     }
@@ -64,14 +70,23 @@ public final class Latency {
     /**
      * Measures {@code ours} and, when not null, {@code reference}.
      *
-     * @param warmup untimed calls per side first, continued until at least 2 s have passed (0: none)
+     * @param warmup untimed calls per side first, continued until at least 2 s have passed and
+     *     the JIT compiler has compiled nothing for 1 s (at most 30 s in all; 0: no warm-up)
      * @param runs timed calls per side, at least 1
      */
     public static Result measure(Call ours, Call reference, int warmup, int runs) throws Exception {
-        // A few dozen calls of a small model pass before C2 has compiled the vector kernels, so
-        // warm-up also lasts at least WARMUP_NANOS (unless no warm-up was asked for).
+        // A few dozen calls of a small model pass before C2 has compiled the vector kernels, and
+        // on two shared cores the compiler threads took more than 2 s for the vgg sample with
+        // activation scales: its median over 200 calls after 2 s varied from 0.17 to 0.75 ms
+        // between runs (0.14 ms once compiled). So warm-up lasts until the JIT is idle.
         long start = System.nanoTime();
-        for (int i = 0; i < warmup || warmup > 0 && System.nanoTime() - start < WARMUP_NANOS; i++) {
+        JitActivity jit = new JitActivity();
+        for (int i = 0; warmup > 0; i++) {
+            long elapsed = System.nanoTime() - start;
+            boolean done = i >= warmup && elapsed >= WARMUP_NANOS && jit.idleFor(JIT_QUIET_NANOS);
+            if (done || elapsed >= MAX_WARMUP_NANOS) {
+                break;
+            }
             ours.run();
             if (reference != null) {
                 reference.run();
@@ -91,6 +106,26 @@ public final class Latency {
             }
         }
         return new Result(Stats.of(tOurs), reference == null ? null : Stats.of(tRef));
+    }
+
+    /** Whether the JIT compiler has been idle for a while, from its total compilation time. */
+    private static final class JitActivity {
+        private final CompilationMXBean bean = ManagementFactory.getCompilationMXBean();
+        private long total = -1;
+        private long since;
+
+        boolean idleFor(long nanos) {
+            if (bean == null || !bean.isCompilationTimeMonitoringSupported()) {
+                return true;
+            }
+            long now = System.nanoTime();
+            long t = bean.getTotalCompilationTime();
+            if (t != total) {
+                total = t;
+                since = now;
+            }
+            return now - since >= nanos;
+        }
     }
 
     private static double time(Call c) throws Exception {
