@@ -74,6 +74,35 @@ public interface FloatPasses {
     }
 
     /**
+     * One output row of a 2x2, stride 2 max pool whose windows lie inside the input: for
+     * {@code c < n}, the maximum of {@code x[a + 2c], x[a + 2c + 1], x[b + 2c], x[b + 2c + 1]}
+     * (rows a and b) into {@code y[yOffset + c]}, with the general pool's bits: the first tap,
+     * then any strictly greater one, in that order (see {@link #pairMaxScalar}).
+     */
+    default void pairMax(float[] x, int a, int b, float[] y, int yOffset, int n) {
+        pairMaxScalar(x, a, b, y, yOffset, 0, n);
+    }
+
+    /**
+     * The scalar {@link #pairMax} for {@code c} in {@code c0..n-1}, as a tournament that gives
+     * the sequential scan's result: the first pair's winner m1 (a NaN first tap stays), the
+     * second pair's m2 (a NaN first tap of that pair yields to the tap after it, as the scan
+     * skips it), then m2 only if strictly greater than m1. Equal values keep the earlier one,
+     * so of +0.0 and -0.0 the first stays.
+     */
+    static void pairMaxScalar(float[] x, int a, int b, float[] y, int yOffset, int c0, int n) {
+        for (int c = c0; c < n; c++) {
+            float x00 = x[a + 2 * c];
+            float x01 = x[a + 2 * c + 1];
+            float x10 = x[b + 2 * c];
+            float x11 = x[b + 2 * c + 1];
+            float m1 = x01 > x00 ? x01 : x00;
+            float m2 = x11 > x10 || x10 != x10 ? x11 : x10;
+            y[yOffset + c] = m2 > m1 ? m2 : m1;
+        }
+    }
+
+    /**
      * Even and odd elements apart: {@code y[evenOffset + i] = x[xOffset + 2 * i]} for
      * {@code i < (n + 1) / 2} and {@code y[oddOffset + i] = x[xOffset + 2 * i + 1]} for
      * {@code i < n / 2}. Copies only, so every implementation gives the same bits; the two

@@ -68,6 +68,12 @@ public final class Pooling {
         int planes = xShape[0] * xShape[1];
         int inPlane = g.inCount();
         int outPlane = g.outCount();
+        if (indices == null && isPairPool(g)) {
+            // Writes every output.
+            float[] y = Buffers.floats(planes * outPlane);
+            pairPool(x, g, planes, y, Kernels.floatPasses());
+            return y;
+        }
         if (indices == null && g.rank() <= 2) {
             // Writes every output.
             float[] y = Buffers.floats(planes * outPlane);
@@ -113,6 +119,36 @@ public final class Pooling {
             }
         }
         return y;
+    }
+
+    /**
+     * True for the VGG-style pool: 2-D, 2x2 windows, stride 2, no padding or dilation, every
+     * window inside the input.
+     */
+    static boolean isPairPool(ConvGeometry g) {
+        return g.rank() == 2 && g.kernel[0] == 2 && g.kernel[1] == 2 && g.strides[0] == 2 && g.strides[1] == 2
+                && g.dilations[0] == 1 && g.dilations[1] == 1 && g.padBegin[0] == 0 && g.padBegin[1] == 0
+                && 2 * g.out[0] <= g.in[0] && 2 * g.out[1] <= g.in[1];
+    }
+
+    /**
+     * The pair pool ({@link #isPairPool}) row by row: each output row from two input rows
+     * ({@link FloatPasses#pairMax}), with the general pool's bits. Small planes cost no more
+     * than their rows: 64 planes 14x14 took 7.8 us through the tap table.
+     */
+    static void pairPool(float[] x, ConvGeometry g, int planes, float[] y, FloatPasses passes) {
+        int h = g.in[0];
+        int w = g.in[1];
+        int oh = g.out[0];
+        int ow = g.out[1];
+        for (int p = 0; p < planes; p++) {
+            int xb = p * h * w;
+            int yb = p * oh * ow;
+            for (int r = 0; r < oh; r++) {
+                int a = xb + 2 * r * w;
+                passes.pairMax(x, a, a + w, y, yb + r * ow, ow);
+            }
+        }
     }
 
     /**

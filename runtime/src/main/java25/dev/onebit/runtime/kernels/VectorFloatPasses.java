@@ -21,6 +21,10 @@ public final class VectorFloatPasses implements FloatPasses {
     private static final FloatVector F_ODD = FloatVector.fromArray(F, steps(F.length(), 1), 0);
     private static final FloatVector H_EVEN = H == null ? null : FloatVector.fromArray(H, steps(H.length(), 0), 0);
     private static final FloatVector H_ODD = H == null ? null : FloatVector.fromArray(H, steps(H.length(), 1), 0);
+    /** Four lanes, for the 7-wide rows of a pooled 14x14 map. */
+    private static final VectorSpecies<Float> Q = FloatVector.SPECIES_128;
+    private static final FloatVector Q_EVEN = FloatVector.fromArray(Q, steps(Q.length(), 0), 0);
+    private static final FloatVector Q_ODD = FloatVector.fromArray(Q, steps(Q.length(), 1), 0);
 
     private static float[] steps(int n, int first) {
         float[] a = new float[n];
@@ -167,6 +171,82 @@ public final class VectorFloatPasses implements FloatPasses {
         }
         if ((n & 1) != 0) {
             y[evenOffset + n / 2] = x[xOffset + n - 1];
+        }
+    }
+
+    /**
+     * A vector of outputs per step from two vectors of each row split into even and odd lanes,
+     * the scalar tournament lane for lane; the last step ends at the last output and overlaps
+     * the one before. Rows shorter than a vector take the half width, then four lanes, then
+     * scalar.
+     */
+    @Override
+    public void pairMax(float[] x, int a, int b, float[] y, int yOffset, int n) {
+        if (n >= F.length()) {
+            pairMaxF(x, a, b, y, yOffset, n);
+        } else if (H != null && n >= H.length()) {
+            pairMaxH(x, a, b, y, yOffset, n);
+        } else if (n >= Q.length() && F.length() > Q.length()) {
+            pairMaxQ(x, a, b, y, yOffset, n);
+        } else {
+            FloatPasses.pairMaxScalar(x, a, b, y, yOffset, 0, n);
+        }
+    }
+
+    private static void pairMaxQ(float[] x, int a, int b, float[] y, int yOffset, int n) {
+        int fl = Q.length();
+        int last = n - fl;
+        for (int c0 = 0; c0 <= last + fl - 1; c0 += fl) {
+            int c = Math.min(c0, last);
+            FloatVector a0 = FloatVector.fromArray(Q, x, a + 2 * c);
+            FloatVector a1 = FloatVector.fromArray(Q, x, a + 2 * c + fl);
+            FloatVector b0 = FloatVector.fromArray(Q, x, b + 2 * c);
+            FloatVector b1 = FloatVector.fromArray(Q, x, b + 2 * c + fl);
+            FloatVector x00 = Q_EVEN.selectFrom(a0, a1);
+            FloatVector x01 = Q_ODD.selectFrom(a0, a1);
+            FloatVector x10 = Q_EVEN.selectFrom(b0, b1);
+            FloatVector x11 = Q_ODD.selectFrom(b0, b1);
+            FloatVector m1 = x00.blend(x01, x01.compare(VectorOperators.GT, x00));
+            FloatVector m2 = x10.blend(x11, x11.compare(VectorOperators.GT, x10).or(x10.test(VectorOperators.IS_NAN)));
+            m1.blend(m2, m2.compare(VectorOperators.GT, m1)).intoArray(y, yOffset + c);
+        }
+    }
+
+    private static void pairMaxF(float[] x, int a, int b, float[] y, int yOffset, int n) {
+        int fl = F.length();
+        int last = n - fl;
+        for (int c0 = 0; c0 <= last + fl - 1; c0 += fl) {
+            int c = Math.min(c0, last);
+            FloatVector a0 = FloatVector.fromArray(F, x, a + 2 * c);
+            FloatVector a1 = FloatVector.fromArray(F, x, a + 2 * c + fl);
+            FloatVector b0 = FloatVector.fromArray(F, x, b + 2 * c);
+            FloatVector b1 = FloatVector.fromArray(F, x, b + 2 * c + fl);
+            FloatVector x00 = F_EVEN.selectFrom(a0, a1);
+            FloatVector x01 = F_ODD.selectFrom(a0, a1);
+            FloatVector x10 = F_EVEN.selectFrom(b0, b1);
+            FloatVector x11 = F_ODD.selectFrom(b0, b1);
+            FloatVector m1 = x00.blend(x01, x01.compare(VectorOperators.GT, x00));
+            FloatVector m2 = x10.blend(x11, x11.compare(VectorOperators.GT, x10).or(x10.test(VectorOperators.IS_NAN)));
+            m1.blend(m2, m2.compare(VectorOperators.GT, m1)).intoArray(y, yOffset + c);
+        }
+    }
+
+    private static void pairMaxH(float[] x, int a, int b, float[] y, int yOffset, int n) {
+        int fl = H.length();
+        int last = n - fl;
+        for (int c0 = 0; c0 <= last + fl - 1; c0 += fl) {
+            int c = Math.min(c0, last);
+            FloatVector a0 = FloatVector.fromArray(H, x, a + 2 * c);
+            FloatVector a1 = FloatVector.fromArray(H, x, a + 2 * c + fl);
+            FloatVector b0 = FloatVector.fromArray(H, x, b + 2 * c);
+            FloatVector b1 = FloatVector.fromArray(H, x, b + 2 * c + fl);
+            FloatVector x00 = H_EVEN.selectFrom(a0, a1);
+            FloatVector x01 = H_ODD.selectFrom(a0, a1);
+            FloatVector x10 = H_EVEN.selectFrom(b0, b1);
+            FloatVector x11 = H_ODD.selectFrom(b0, b1);
+            FloatVector m1 = x00.blend(x01, x01.compare(VectorOperators.GT, x00));
+            FloatVector m2 = x10.blend(x11, x11.compare(VectorOperators.GT, x10).or(x10.test(VectorOperators.IS_NAN)));
+            m1.blend(m2, m2.compare(VectorOperators.GT, m1)).intoArray(y, yOffset + c);
         }
     }
 
