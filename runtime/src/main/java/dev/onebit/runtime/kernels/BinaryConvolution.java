@@ -72,7 +72,7 @@ public final class BinaryConvolution {
     private final int tapsPerWord;
     private final int depth;
     private final int rowsG;
-    /** [group][plane * mg + o'][tap * blocks + block] */
+    /** [group][plane * mg + o'][depth]: word tap * blocks + block, or tap / tapsPerWord when shared. */
     private final long[] weights;
     /** [group][plane * mg + o'][tap]: sum over channels of the ±1 weights of that tap. */
     private final int[] tapSums;
