@@ -128,6 +128,24 @@ public interface BinaryGemm {
         signBitsScalar(pop, popOffset, threshold, flip, bit, out, outOffset, 0, n);
     }
 
+    /**
+     * {@link #signBits} for four channels at once, rows {@code popOffset + k * ldc} with
+     * {@code threshold[t + k]}, {@code flip[t + k]} and bit {@code bit0 + k} for {@code k < 4}
+     * ({@code bit0 <= 60}): each word is read and written once for the four.
+     */
+    default void signBits4(int[] pop, int popOffset, int ldc, int[] threshold, boolean[] flip, int t, int bit0,
+                           long[] out, int outOffset, int n) {
+        signBits4Scalar(pop, popOffset, ldc, threshold, flip, t, bit0, out, outOffset, 0, n);
+    }
+
+    /** The scalar {@link #signBits4} for {@code j} in {@code j0..n-1}. */
+    static void signBits4Scalar(int[] pop, int popOffset, int ldc, int[] threshold, boolean[] flip, int t, int bit0,
+                                long[] out, int outOffset, int j0, int n) {
+        for (int k = 0; k < 4; k++) {
+            signBitsScalar(pop, popOffset + k * ldc, threshold[t + k], flip[t + k], bit0 + k, out, outOffset, j0, n);
+        }
+    }
+
     /** The scalar {@link #signBits} for {@code j} in {@code j0..n-1}, shared by implementations for their tails. */
     static void signBitsScalar(int[] pop, int popOffset, int threshold, boolean flip, int bit, long[] out,
                                int outOffset, int j0, int n) {

@@ -375,6 +375,36 @@ public final class VectorBinaryGemm implements BinaryGemm {
     }
 
     @Override
+    public void signBits4(int[] pop, int popOffset, int ldc, int[] threshold, boolean[] flip, int t, int bit0,
+                          long[] out, int outOffset, int n) {
+        int end = I.loopBound(n);
+        IntVector t0 = IntVector.broadcast(I, threshold[t]);
+        IntVector t1 = IntVector.broadcast(I, threshold[t + 1]);
+        IntVector t2 = IntVector.broadcast(I, threshold[t + 2]);
+        IntVector t3 = IntVector.broadcast(I, threshold[t + 3]);
+        boolean f0 = flip[t];
+        boolean f1 = flip[t + 1];
+        boolean f2 = flip[t + 2];
+        boolean f3 = flip[t + 3];
+        long b0 = 1L << bit0;
+        int j = 0;
+        for (; j < end; j += V) {
+            int at = popOffset + j;
+            VectorMask<Integer> g0 = IntVector.fromArray(I, pop, at).compare(VectorOperators.GE, t0);
+            VectorMask<Integer> g1 = IntVector.fromArray(I, pop, at + ldc).compare(VectorOperators.GE, t1);
+            VectorMask<Integer> g2 = IntVector.fromArray(I, pop, at + 2 * ldc).compare(VectorOperators.GE, t2);
+            VectorMask<Integer> g3 = IntVector.fromArray(I, pop, at + 3 * ldc).compare(VectorOperators.GE, t3);
+            LongVector w = LongVector.fromArray(L, out, outOffset + j)
+                    .lanewise(VectorOperators.OR, b0, (f0 ? g0.not() : g0).cast(L))
+                    .lanewise(VectorOperators.OR, b0 << 1, (f1 ? g1.not() : g1).cast(L))
+                    .lanewise(VectorOperators.OR, b0 << 2, (f2 ? g2.not() : g2).cast(L))
+                    .lanewise(VectorOperators.OR, b0 << 3, (f3 ? g3.not() : g3).cast(L));
+            w.intoArray(out, outOffset + j);
+        }
+        BinaryGemm.signBits4Scalar(pop, popOffset, ldc, threshold, flip, t, bit0, out, outOffset, j, n);
+    }
+
+    @Override
     public void signs(float[] x, int offset, float[] y, int yOffset, int n) {
         int fl = FW.length();
         int end = FW.loopBound(n);

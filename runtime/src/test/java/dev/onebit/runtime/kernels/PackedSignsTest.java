@@ -7,6 +7,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 
@@ -132,6 +133,41 @@ class PackedSignsTest {
                 Kernels.scalarBinaryGemm().signBits(pop, 3, 50, flip, 37, a, 2, n);
                 vector.signBits(pop, 3, 50, flip, 37, b, 2, n);
                 assertArrayEquals(a, b, "n " + n + " flip " + flip);
+            }
+        }
+    }
+
+    /** Four channels' bits at once give what four one-channel calls give, on both engines. */
+    @Test
+    void fourChannelSignBitsEqualFourSingleCalls() {
+        Random rnd = new Random(23);
+        BinaryGemm scalar = Kernels.scalarBinaryGemm();
+        BinaryGemm vector = Kernels.vectorBinaryGemm();
+        for (int n : new int[] {0, 1, 7, 8, 9, 49, 196, 785}) {
+            int ldc = n + rnd.nextInt(9);
+            int[] pop = new int[3 + 4 * ldc];
+            for (int j = 0; j < pop.length; j++) {
+                pop[j] = rnd.nextInt(100);
+            }
+            int[] threshold = new int[6];
+            boolean[] flip = new boolean[6];
+            for (int k = 0; k < 6; k++) {
+                threshold[k] = rnd.nextInt(102);
+                flip[k] = rnd.nextBoolean();
+            }
+            int bit0 = rnd.nextInt(61);
+            long[] before = new long[n + 5];
+            for (int j = 0; j < before.length; j++) {
+                before[j] = rnd.nextLong();
+            }
+            long[] expected = before.clone();
+            for (int k = 0; k < 4; k++) {
+                scalar.signBits(pop, 3 + k * ldc, threshold[2 + k], flip[2 + k], bit0 + k, expected, 2, n);
+            }
+            for (BinaryGemm e : vector == null ? List.of(scalar) : List.of(scalar, vector)) {
+                long[] got = before.clone();
+                e.signBits4(pop, 3, ldc, threshold, flip, 2, bit0, got, 2, n);
+                assertArrayEquals(expected, got, e.name() + " n " + n + " bit0 " + bit0);
             }
         }
     }
