@@ -482,6 +482,35 @@ public final class VectorBinaryGemm implements BinaryGemm {
         return allOnes(or, and);
     }
 
+    /**
+     * {@link #packTile} for four channels (planes {@code plane} apart, bits {@code bit0} up):
+     * each word is read and written once for the four.
+     */
+    private static boolean packTile4(float[] x, int src, int plane, long[] out, int o, int t0, int t1, int bit0) {
+        IntVector or = IntVector.zero(I).or(ONE);
+        IntVector and = or;
+        long b0 = 1L << bit0;
+        for (int p = t0; p < t1; p += V) {
+            FloatVector v0 = FloatVector.fromArray(F, x, src + p);
+            FloatVector v1 = FloatVector.fromArray(F, x, src + plane + p);
+            FloatVector v2 = FloatVector.fromArray(F, x, src + 2 * plane + p);
+            FloatVector v3 = FloatVector.fromArray(F, x, src + 3 * plane + p);
+            LongVector.fromArray(L, out, o + p)
+                    .lanewise(VectorOperators.OR, b0, v0.compare(VectorOperators.LT, 0f).cast(L))
+                    .lanewise(VectorOperators.OR, b0 << 1, v1.compare(VectorOperators.LT, 0f).cast(L))
+                    .lanewise(VectorOperators.OR, b0 << 2, v2.compare(VectorOperators.LT, 0f).cast(L))
+                    .lanewise(VectorOperators.OR, b0 << 3, v3.compare(VectorOperators.LT, 0f).cast(L))
+                    .intoArray(out, o + p);
+            IntVector i0 = v0.reinterpretAsInts();
+            IntVector i1 = v1.reinterpretAsInts();
+            IntVector i2 = v2.reinterpretAsInts();
+            IntVector i3 = v3.reinterpretAsInts();
+            or = or.or(i0).or(i1).or(i2).or(i3);
+            and = and.and(i0).and(i1).and(i2).and(i3);
+        }
+        return allOnes(or, and);
+    }
+
     @Override
     public boolean packChannels(float[] x, int offset, int channels, int plane, long[] out, int outOffset, int outStride) {
         int vecEnd = plane - plane % V;
@@ -498,7 +527,11 @@ public final class VectorBinaryGemm implements BinaryGemm {
                 for (int p = t0; p < t1; p += V) {
                     LongVector.zero(L).intoArray(out, o + p);
                 }
-                for (int c = c0; c < c1; c++) {
+                int c = c0;
+                for (; c + 4 <= c1; c += 4) {
+                    signs &= packTile4(x, offset + c * plane, plane, out, o, t0, t1, c & 63);
+                }
+                for (; c < c1; c++) {
                     signs &= packTile(x, offset + c * plane, out, o, t0, t1, 1L << (c & 63));
                 }
             }

@@ -398,6 +398,13 @@ class BinaryConvolutionTest {
                         }
                         assertEquals(-1L, words[blk * stride + plane], "untouched " + gemm.name());
                     }
+                    // Any one value that is not ±1, wherever it sits, makes the pack report it.
+                    for (float bad : new float[] {0.5f, -0f, Float.NaN}) {
+                        float[] y = x.clone();
+                        y[rnd.nextInt(y.length)] = bad;
+                        assertEquals(false, gemm.packChannels(y, 0, channels, plane, words, 0, stride),
+                                gemm.name() + " c" + channels + " plane " + plane + " with " + bad);
+                    }
                 }
             }
         }
