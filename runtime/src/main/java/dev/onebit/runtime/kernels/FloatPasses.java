@@ -157,6 +157,24 @@ public interface FloatPasses {
         addAbsScalar(x, offset, acc, accOffset, 0, n);
     }
 
+    /**
+     * {@link #addAbs} of four rows {@code stride} apart, added in row order:
+     * {@code acc += |x0|}, then {@code |x1|}, {@code |x2|}, {@code |x3|}, each rounded, so the
+     * same bits as four calls; the accumulator is read and written once for the four.
+     */
+    default void addAbs4(float[] x, int offset, int stride, float[] acc, int accOffset, int n) {
+        addAbs4Scalar(x, offset, stride, acc, accOffset, 0, n);
+    }
+
+    /** The scalar {@link #addAbs4} for {@code i} in {@code i0..n-1}. */
+    static void addAbs4Scalar(float[] x, int offset, int stride, float[] acc, int accOffset, int i0, int n) {
+        for (int i = i0; i < n; i++) {
+            int at = offset + i;
+            acc[accOffset + i] = acc[accOffset + i] + Math.abs(x[at]) + Math.abs(x[at + stride])
+                    + Math.abs(x[at + 2 * stride]) + Math.abs(x[at + 3 * stride]);
+        }
+    }
+
     /** The scalar {@link #addAbs} for {@code i} in {@code i0..n-1}, shared for tails. */
     static void addAbsScalar(float[] x, int offset, float[] acc, int accOffset, int i0, int n) {
         for (int i = i0; i < n; i++) {

@@ -301,6 +301,23 @@ public final class VectorFloatPasses implements FloatPasses {
     }
 
     @Override
+    public void addAbs4(float[] x, int offset, int stride, float[] acc, int accOffset, int n) {
+        int fl = F.length();
+        int end = F.loopBound(n);
+        int i = 0;
+        for (; i < end; i += fl) {
+            int at = offset + i;
+            FloatVector a = FloatVector.fromArray(F, acc, accOffset + i);
+            a.add(FloatVector.fromArray(F, x, at).abs())
+                    .add(FloatVector.fromArray(F, x, at + stride).abs())
+                    .add(FloatVector.fromArray(F, x, at + 2 * stride).abs())
+                    .add(FloatVector.fromArray(F, x, at + 3 * stride).abs())
+                    .intoArray(acc, accOffset + i);
+        }
+        FloatPasses.addAbs4Scalar(x, offset, stride, acc, accOffset, i, n);
+    }
+
+    @Override
     public void addAbs(float[] x, int offset, float[] acc, int accOffset, int n) {
         int fl = F.length();
         int end = F.loopBound(n);

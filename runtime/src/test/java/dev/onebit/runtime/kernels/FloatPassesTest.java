@@ -71,4 +71,32 @@ class FloatPassesTest {
             assertSameBits(as, av, "n " + n);
         }
     }
+
+    /** Four rows at once give four single calls' bits, on both engines. */
+    @Test
+    void addAbsOfFourRowsIsFourCalls() {
+        Random rnd = new Random(9);
+        FloatPasses vector = Kernels.vectorFloatPasses();
+        FloatPasses scalar = Kernels.scalarFloatPasses();
+        for (int n : new int[] {0, 1, 15, 16, 33, 784}) {
+            int stride = n + 5;
+            float[] x = new float[2 + 4 * stride];
+            float[] acc = new float[n + 3];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) rnd.nextGaussian() * (rnd.nextBoolean() ? 1e-3f : 1e3f);
+            }
+            for (int i = 0; i < acc.length; i++) {
+                acc[i] = rnd.nextFloat();
+            }
+            float[] expected = acc.clone();
+            for (int k = 0; k < 4; k++) {
+                scalar.addAbs(x, 2 + k * stride, expected, 3, n);
+            }
+            for (FloatPasses f : vector == null ? new FloatPasses[] {scalar} : new FloatPasses[] {scalar, vector}) {
+                float[] got = acc.clone();
+                f.addAbs4(x, 2, stride, got, 3, n);
+                assertSameBits(expected, got, f.name() + " n " + n);
+            }
+        }
+    }
 }
