@@ -3,8 +3,8 @@ package dev.onebit.binarizer;
 import dev.onebit.ir.Graph;
 import dev.onebit.ir.Node;
 import dev.onebit.ir.Tensor;
-import dev.onebit.runtime.OpRegistry;
 import dev.onebit.runtime.ShapeInference;
+import dev.onebit.runtime.ops.BinaryOps;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -69,7 +69,7 @@ public final class BatchNormFolding {
                 }
                 continue;
             }
-            if (!isBinaryLayer(layer)) {
+            if (!BinaryOps.isBinaryLayer(layer)) {
                 continue;
             }
             Tensor bits = g.initializer(layer.input(1));
@@ -196,10 +196,5 @@ public final class BatchNormFolding {
         float shift(int o, float bias) {
             return (float) (scale(o) * (bias - mean[o]) + beta[o]);
         }
-    }
-
-    private static boolean isBinaryLayer(Node n) {
-        return n.domain().equals(OpRegistry.ONEBIT_DOMAIN)
-                && (n.opType().equals("BinaryConv") || n.opType().equals("BinaryMatMul"));
     }
 }

@@ -5,6 +5,7 @@ import dev.onebit.ir.Graph;
 import dev.onebit.ir.Node;
 import dev.onebit.ir.Tensor;
 import dev.onebit.runtime.OpRegistry;
+import dev.onebit.runtime.ops.BinaryOps;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -63,7 +64,7 @@ final class InputBinarizationPass {
     static Graph apply(Graph g, boolean scaleActivations) {
         InputBinarizationPass pass = new InputBinarizationPass(g);
         for (Node n : g.nodes()) {
-            if (!isBinaryLayer(n)) {
+            if (!BinaryOps.isBinaryLayer(n)) {
                 continue;
             }
             Method m = Method.fromId(n.attrString("method", ""));
@@ -84,11 +85,6 @@ final class InputBinarizationPass {
         // New nodes go after the existing ones; Graph sorts them into place.
         pass.added.forEach(pass.edit.builder::node);
         return GraphEdit.prune(pass.edit.builder, g.outputs()).build();
-    }
-
-    static boolean isBinaryLayer(Node n) {
-        return n.domain().equals(OpRegistry.ONEBIT_DOMAIN)
-                && (n.opType().equals("BinaryConv") || n.opType().equals("BinaryMatMul"));
     }
 
     /** The ±1 value standing for sign(v), by the look-through rule. */

@@ -3,6 +3,7 @@ package dev.onebit.binarizer;
 import dev.onebit.ir.Attribute;
 import dev.onebit.ir.Graph;
 import dev.onebit.ir.Node;
+import dev.onebit.runtime.ops.BinaryOps;
 
 import java.util.List;
 import java.util.Set;
@@ -120,7 +121,7 @@ final class PoolBeforeClampPass {
             return true;
         }
         for (Node c : edit.consumers(v)) {
-            boolean binaryReader = InputBinarizationPass.isBinaryLayer(c) && c.input(0).equals(v)
+            boolean binaryReader = BinaryOps.isBinaryLayer(c) && c.input(0).equals(v)
                     && BINARIZING.contains(c.attrString("method", ""));
             if (!binaryReader && !(c.domain().isEmpty() && REARRANGE.contains(c.opType())
                     && !readAsRealThrough(edit, c))) {

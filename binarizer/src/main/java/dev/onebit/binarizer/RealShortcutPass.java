@@ -6,6 +6,7 @@ import dev.onebit.ir.Node;
 import dev.onebit.ir.Tensor;
 import dev.onebit.runtime.ShapeInference;
 import dev.onebit.runtime.Value;
+import dev.onebit.runtime.ops.BinaryOps;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -70,7 +71,7 @@ final class RealShortcutPass {
         Map<String, Value> shapes = ev == null ? Map.of() : ev.atBatch1();
         Map<String, String> notes = new LinkedHashMap<>();
         for (Node conv : g.nodes()) {
-            if (!conv.opType().equals("BinaryConv") || !InputBinarizationPass.isBinaryLayer(conv)
+            if (!conv.opType().equals("BinaryConv") || !BinaryOps.isBinaryLayer(conv)
                     || !Method.BIREAL.id().equals(conv.attrString("method", ""))) {
                 continue;
             }

@@ -4,6 +4,7 @@ import dev.onebit.ir.Attribute;
 import dev.onebit.ir.Graph;
 import dev.onebit.ir.Node;
 import dev.onebit.ir.Tensor;
+import dev.onebit.runtime.ops.BinaryOps;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -61,14 +62,14 @@ final class Site {
         Set<String> drifted = new HashSet<>();
         for (Node n : g.nodes()) {
             boolean downstream = n.inputs().stream().anyMatch(drifted::contains);
-            if (downstream || InputBinarizationPass.isBinaryLayer(n)) {
+            if (downstream || BinaryOps.isBinaryLayer(n)) {
                 drifted.addAll(n.outputs());
             }
             if (downstream && isFloatSite(g, n)) {
                 out.add(new Site(n.name(), n.output(0), n.output(0), n.opType().equals("Conv") ? 1 : -1, null, true));
                 continue;
             }
-            if (!InputBinarizationPass.isBinaryLayer(n)) {
+            if (!BinaryOps.isBinaryLayer(n)) {
                 continue;
             }
             String y = n.output(0);

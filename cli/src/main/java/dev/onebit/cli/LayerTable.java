@@ -6,6 +6,7 @@ import dev.onebit.ir.Node;
 import dev.onebit.ir.Tensor;
 import dev.onebit.ir.ValueInfo;
 import dev.onebit.runtime.OpRegistry;
+import dev.onebit.runtime.ops.BinaryOps;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -84,8 +85,7 @@ final class LayerTable {
             String method = "";
             long weights = 0;
             double bits = 0;
-            boolean binaryLayer = n.domain().equals(OpRegistry.ONEBIT_DOMAIN)
-                    && (n.opType().equals("BinaryConv") || n.opType().equals("BinaryMatMul"));
+            boolean binaryLayer = BinaryOps.isBinaryLayer(n);
             if (binaryLayer) {
                 Tensor b = g.initializer(n.input(1));
                 Tensor alpha = g.initializer(n.input(2));

@@ -8,6 +8,7 @@ import dev.onebit.ir.Node;
 import dev.onebit.ir.Shape;
 import dev.onebit.ir.Tensor;
 import dev.onebit.ir.ValueInfo;
+import dev.onebit.runtime.ops.BinaryOps;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,6 +38,8 @@ public final class Executor {
      * weights) is only made, once, for a node that reads one as a value ({@link #bitValue}).
      */
     private final Map<String, Tensor> bitConstants = new HashMap<>();
+    /** The BIT initializers as shape-only values, for shape inference and the binary layers' weight inputs. */
+    private final Map<String, Value> bitShapes = new HashMap<>();
     private final Map<String, Value> bitValues = new ConcurrentHashMap<>();
     /** Index in {@link #nodes} of the last node reading each value; values die after it. */
     private final Map<String, Integer> lastUse = new HashMap<>();
@@ -53,6 +56,7 @@ public final class Executor {
         for (Map.Entry<String, Tensor> e : graph.initializers().entrySet()) {
             if (e.getValue().type() == DataType.BIT) {
                 bitConstants.put(e.getKey(), e.getValue());
+                bitShapes.put(e.getKey(), Value.shapeOnly(e.getValue().shape()));
             } else {
                 constants.put(e.getKey(), Value.of(e.getValue()));
             }
@@ -230,7 +234,7 @@ public final class Executor {
                                        long[] nanos) {
         Map<String, Value> live = new HashMap<>(constants);
         if (shapesOnly) {
-            bitConstants.forEach((name, t) -> live.put(name, Value.shapeOnly(t.shape())));
+            live.putAll(bitShapes);
         }
         for (ValueInfo in : graph.inputs()) {
             Value v = inputs.get(in.name());
@@ -347,17 +351,10 @@ public final class Executor {
             String name = node.input(k);
             in[k] = name.isEmpty() ? null : values.get(name);
             if (in[k] == null && !shapesOnly && bitConstants.containsKey(name)) {
-                // A binary layer's weight is read from its constants when the kernel is made.
-                boolean weight = k == 1 && isBinaryLayer(node);
-                in[k] = weight ? Value.shapeOnly(bitConstants.get(name).shape()) : bitValue(name);
+                in[k] = BinaryOps.isWeightInput(node, k) ? bitShapes.get(name) : bitValue(name);
             }
         }
         return in;
-    }
-
-    private static boolean isBinaryLayer(Node node) {
-        return node.domain().equals(OpRegistry.ONEBIT_DOMAIN)
-                && (node.opType().equals("BinaryConv") || node.opType().equals("BinaryMatMul"));
     }
 
     /** How many BIT initializers have been unpacked to floats so far (for tests). */

@@ -106,6 +106,21 @@ public final class BinaryOps {
         r.register(OpRegistry.ONEBIT_DOMAIN, "ActivationScale", v, v, BinaryOps::activationScale);
     }
 
+    /** True for a binary layer: a BinaryConv or BinaryMatMul node of onebit's domain. */
+    public static boolean isBinaryLayer(Node n) {
+        return n.domain().equals(OpRegistry.ONEBIT_DOMAIN)
+                && (n.opType().equals("BinaryConv") || n.opType().equals("BinaryMatMul"));
+    }
+
+    /**
+     * True for a binary layer's packed weight B (input 1): it must be a constant, and the
+     * layer's kernels take it from the node's constants when they are made, never as a value
+     * at run time (so an executor need not unpack it to floats).
+     */
+    public static boolean isWeightInput(Node n, int input) {
+        return input == 1 && isBinaryLayer(n);
+    }
+
     /**
      * The effective real weight {@code W[o][j] = sum_k alpha[k][o] * B[k][o][j]} of a binary
      * layer, shaped as B without its leading plane axis.
