@@ -255,10 +255,11 @@ public final class Executor {
                 if (shapesOnly) {
                     out = kernel.inferShapes(in);
                 } else if (kernel instanceof SignKernel sk) {
-                    if (in.length > 1) {
-                        // Only the first input of a sign kernel may stay packed.
-                        Value[] rest = SignPlan.unpack(Arrays.copyOfRange(in, 1, in.length));
-                        System.arraycopy(rest, 0, in, 1, rest.length);
+                    // Only the first input of a sign kernel may stay packed (in is this call's own array).
+                    for (int k = 1; k < in.length; k++) {
+                        if (in[k] != null && in[k].signs != null) {
+                            in[k] = in[k].unpacked();
+                        }
                     }
                     // A value asked for by name is returned as computed: a binary layer's packed
                     // output holds only its signs.

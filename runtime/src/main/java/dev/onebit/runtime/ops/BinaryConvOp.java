@@ -54,11 +54,14 @@ final class BinaryConvOp {
         } catch (IllegalArgumentException e) {
             throw ctx.error(e.getMessage());
         }
-        // Packed on first use (BinaryOps.memoize): a layer fed ±1 values never needs them.
+        // Packed on first use (BinaryOps.memoize): a layer fed ±1 values never needs them. With
+        // an activation scale (input 4, fixed per node) the bias comes after the scale, in the
+        // output step; otherwise the GEMM adds it.
+        boolean scaled = node.hasInput(4);
         Supplier<Convolution> effective = BinaryOps.memoize(() -> new Convolution(Kernels.floatGemm(), params,
-                BinaryOps.effectiveWeight(b, alphaValues), wShape, null));
-        Supplier<Convolution> effectiveWithBias = BinaryOps.memoize(() -> new Convolution(Kernels.floatGemm(), params,
-                BinaryOps.effectiveWeight(b, alphaValues), wShape, biasValues));
+                BinaryOps.effectiveWeight(b, alphaValues), wShape, scaled ? null : biasValues));
+        float[] ones = new float[wShape[0]];
+        Arrays.fill(ones, 1f);
         Supplier<Convolution[]> planeConvs = BinaryOps.memoize(() -> {
             Convolution[] p = new Convolution[planes];
             for (int k = 0; k < planes; k++) {
@@ -69,7 +72,7 @@ final class BinaryConvOp {
         BinaryConvolution fast = null;
         if (xnor) {
             try {
-                fast = new BinaryConvolution(Kernels.binaryGemm(), params, b, ctx.constant(2).toFloatArray());
+                fast = new BinaryConvolution(Kernels.binaryGemm(), params, b, alphaValues);
             } catch (IllegalArgumentException | ArithmeticException e) {
                 // Whatever the XNOR kernel cannot take, the reference kernel runs (or reports).
                 fast = null;
@@ -93,8 +96,8 @@ final class BinaryConvOp {
                         throw ctx.error(e.getMessage());
                     }
                 }
-                Value y = run(inputs)[0];
-                return new Value[] {Value.ofSigns(y.shape, PackedSigns.pack(y.floats, y.shape, Kernels.binaryGemm()))};
+                // Floats are a valid answer (SignKernel): the Binarize reading them packs them.
+                return run(inputs);
             }
 
             @Override
@@ -120,10 +123,7 @@ final class BinaryConvOp {
             }
 
             private void checkScale(Value scale, int[] shape) {
-                int positions = 1;
-                for (int d = 2; d < shape.length; d++) {
-                    positions *= shape[d];
-                }
+                int positions = OpUtil.product(shape, 2, shape.length);
                 if (scale != null && scale.size() != shape[0] * positions) {
                     throw ctx.error("scale has shape " + Arrays.toString(scale.shape) + ", expected ["
                             + shape[0] + ", 1, ...] with " + positions + " positions");
@@ -137,10 +137,7 @@ final class BinaryConvOp {
                 try {
                     int[] shape = shapes.outputShape(x.shape, wShape);
                     int m = shape[1];
-                    int positions = 1;
-                    for (int d = 2; d < shape.length; d++) {
-                        positions *= shape[d];
-                    }
+                    int positions = OpUtil.product(shape, 2, shape.length);
                     checkScale(scale, shape);
                     float[] sc = scale == null ? null : scale.floats;
                     if (xnorConv != null) {
@@ -150,11 +147,9 @@ final class BinaryConvOp {
                         }
                     }
                     if (collapse && sc == null) {
-                        return new Value[] {Value.ofFloats(shape, effectiveWithBias.get().run(x.floats, x.shape, null, null, null))};
+                        return new Value[] {Value.ofFloats(shape, effective.get().run(x.floats, x.shape, null, null, null))};
                     }
                     if (collapse) {
-                        float[] ones = new float[m];
-                        Arrays.fill(ones, 1f);
                         return new Value[] {Value.ofFloats(shape, BinaryOps.outputStep(new float[][] {
                             effective.get().run(x.floats, x.shape, null, null, null)}, ones, shape[0], m, positions, sc,
                                 biasValues))};

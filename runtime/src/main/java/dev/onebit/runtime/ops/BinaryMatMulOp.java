@@ -4,7 +4,6 @@ import dev.onebit.ir.Node;
 import dev.onebit.ir.Tensor;
 import dev.onebit.runtime.Kernel;
 import dev.onebit.runtime.NodeContext;
-import dev.onebit.runtime.PackedSigns;
 import dev.onebit.runtime.SignKernel;
 import dev.onebit.runtime.Value;
 import dev.onebit.runtime.kernels.BinaryDense;
@@ -65,15 +64,18 @@ final class BinaryMatMulOp {
             }
             return p;
         });
-        BinaryDense xnorDense = xnor ? new BinaryDense(Kernels.binaryGemm(), b, ctx.constant(2).toFloatArray()) : null;
+        BinaryDense xnorDense = xnor ? new BinaryDense(Kernels.binaryGemm(), b, alphaValues) : null;
         // Real-valued rows (BWN, CBD) on the packed weight itself: 2-10x the float product with one
         // plane at any batch; with several planes it costs about K products, so only for a row or two.
         BwnDense bwnDense = xnor ? new BwnDense(Kernels.bwnGemm(), b, alphaValues) : null;
+        // The effective weight already holds alpha: its output step scales by one.
+        float[] ones = new float[out];
+        Arrays.fill(ones, 1f);
         Kernel kernel = new SignKernel() {
             @Override
             public Value[] runSigns(Value[] inputs) {
-                Value y = run(inputs)[0];
-                return new Value[] {y.rank() < 2 ? y : Value.ofSigns(y.shape, PackedSigns.pack(y.floats, y.shape, Kernels.binaryGemm()))};
+                // Floats are a valid answer (SignKernel): the Binarize reading them packs them.
+                return run(inputs);
             }
 
             @Override
@@ -106,11 +108,7 @@ final class BinaryMatMulOp {
                     MatMulOps.product(gemm, rows, out, in, 1f, x.floats, 0, in, 1, null, 0, 0, 0, packed[k], null,
                             false, dots[k], 0);
                 }
-                float[] a = alphaValues;
-                if (collapse) {
-                    a = new float[out];
-                    Arrays.fill(a, 1f);
-                }
+                float[] a = collapse ? ones : alphaValues;
                 return new Value[] {Value.ofFloats(shape, BinaryOps.outputStep(dots, a, rows, out, 1, null, bias))};
             }
 
