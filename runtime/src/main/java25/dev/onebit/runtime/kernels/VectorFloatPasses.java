@@ -178,7 +178,8 @@ public final class VectorFloatPasses implements FloatPasses {
      * A vector of outputs per step from two vectors of each row split into even and odd lanes,
      * the scalar tournament lane for lane; the last step ends at the last output and overlaps
      * the one before. Rows shorter than a vector take the half width, then four lanes, then
-     * scalar.
+     * scalar. One copy per species: with the species as a parameter of one shared method C2
+     * did not intrinsify the vector operations (vgg's 32@28 pool: 6 -> 107 us).
      */
     @Override
     public void pairMax(float[] x, int a, int b, float[] y, int yOffset, int n) {
