@@ -115,7 +115,8 @@ final class SignPlan {
         }
         return switch (node.opType()) {
             case "Flatten", "Reshape" -> new Reshaped(kernel);
-            case "MaxPool" -> node.outputs().size() > 1 && !node.output(1).isEmpty() ? kernel : new MaxPooled(node, kernel);
+            case "MaxPool" -> (node.outputs().size() > 1 && !node.output(1).isEmpty()) || !(kernel instanceof PoolWindow pool)
+                    ? kernel : new MaxPooled(pool);
             default -> kernel;
         };
     }
@@ -169,16 +170,16 @@ final class SignPlan {
 
     /** MaxPool of ±1 values as an AND of packed words ({@link PackedSigns#maxPool}). */
     private static final class MaxPooled extends PassThrough {
-        private final Node node;
+        private final PoolWindow pool;
         /** The window taps of the last input shape seen. */
         private volatile Windows windows;
 
         private record Windows(int[] shape, ConvGeometry g, int[][] taps) {
         }
 
-        MaxPooled(Node node, Kernel kernel) {
-            super(kernel);
-            this.node = node;
+        MaxPooled(PoolWindow pool) {
+            super(pool);
+            this.pool = pool;
         }
 
         @Override
@@ -189,10 +190,7 @@ final class SignPlan {
             }
             Windows w = windows;
             if (w == null || !Arrays.equals(w.shape(), x.shape)) {
-                int[] kernelShape = Arrays.stream(node.attrInts("kernel_shape", new long[0])).mapToInt(Math::toIntExact).toArray();
-                ConvGeometry g = ConvGeometry.of(Arrays.copyOfRange(x.shape, 2, x.rank()), kernelShape,
-                        node.attrInts("strides", null), node.attrInts("dilations", null), node.attrInts("pads", null),
-                        node.attrString("auto_pad", "NOTSET"), node.attrInt("ceil_mode", 0) != 0);
+                ConvGeometry g = pool.window(x.shape);
                 w = new Windows(x.shape.clone(), g, PackedSigns.windowTaps(g));
                 windows = w;
             }

@@ -5,6 +5,7 @@ import dev.onebit.ir.Node;
 import dev.onebit.runtime.Kernel;
 import dev.onebit.runtime.NodeContext;
 import dev.onebit.runtime.OpRegistry;
+import dev.onebit.runtime.PoolWindow;
 import dev.onebit.runtime.Value;
 import dev.onebit.runtime.kernels.ConvGeometry;
 import dev.onebit.runtime.kernels.Pooling;
@@ -39,7 +40,12 @@ final class PoolOps {
         boolean includePad = node.attrInt("count_include_pad", 0) != 0;
         boolean columnMajor = node.attrInt("storage_order", 0) != 0;
         boolean wantIndices = max && node.outputs().size() > 1 && !node.output(1).isEmpty();
-        return new Kernel() {
+        return new PoolWindow() {
+            @Override
+            public ConvGeometry window(int[] inputShape) {
+                return geometry(Value.shapeOnly(inputShape));
+            }
+
             private ConvGeometry geometry(Value x) {
                 FloatArgs.requireRank(ctx, x, 3, "X");
                 try {
