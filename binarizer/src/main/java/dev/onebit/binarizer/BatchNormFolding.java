@@ -60,64 +60,13 @@ public final class BatchNormFolding {
             if (layer == null || readers.getOrDefault(layer.output(0), 0) != 1) {
                 continue;
             }
-            if (isFloatConv(layer, g)) {
-                Node folded = foldIntoFloatConv(g, b, layer, bn);
-                if (folded != null) {
-                    nodes.set(nodes.indexOf(layer), folded);
-                    nodes.remove(bn);
-                    changed = true;
-                }
-                continue;
+            Node folded = isFloatConv(layer, g) ? foldIntoFloatConv(g, b, layer, bn)
+                    : BinaryOps.isBinaryLayer(layer) ? foldIntoBinaryLayer(g, b, layer, bn) : null;
+            if (folded != null) {
+                nodes.set(nodes.indexOf(layer), folded);
+                nodes.remove(bn);
+                changed = true;
             }
-            if (!BinaryOps.isBinaryLayer(layer)) {
-                continue;
-            }
-            Tensor bits = g.initializer(layer.input(1));
-            Tensor alpha = g.initializer(layer.input(2));
-            Tensor bias = layer.hasInput(3) ? g.initializer(layer.input(3)) : null;
-            if (bits == null || alpha == null || (layer.hasInput(3) && bias == null)) {
-                continue;
-            }
-            int planes = bits.shape()[0];
-            int m = bits.shape()[1];
-            Affine bnAffine = Affine.of(g, bn, m);
-            if (bnAffine == null) {
-                continue;
-            }
-            float[] a = alpha.toFloatArray();
-            float[] c = bias == null ? new float[m] : bias.toFloatArray();
-            float[] signs = bits.toFloatArray();
-            int per = bits.size() / (planes * m);
-            for (int o = 0; o < m; o++) {
-                double s = bnAffine.scale(o);
-                c[o] = bnAffine.shift(o, c[o]);
-                for (int k = 0; k < planes; k++) {
-                    a[k * m + o] = (float) (a[k * m + o] * Math.abs(s));
-                    if (s < 0) {
-                        int base = (k * m + o) * per;
-                        for (int j = 0; j < per; j++) {
-                            signs[base + j] = -signs[base + j];
-                        }
-                    }
-                }
-            }
-            String biasName = layer.hasInput(3) ? layer.input(3) : layer.name() + ".bias";
-            for (int i = 2; !layer.hasInput(3) && b.initializers().containsKey(biasName); i++) {
-                biasName = layer.name() + ".bias" + i;
-            }
-            b.initializer(layer.input(1), Tensor.ofSigns(bits.shape(), signs));
-            b.initializer(layer.input(2), Tensor.ofFloats(alpha.shape(), a));
-            b.initializer(biasName, Tensor.ofFloats(new int[] {m}, c));
-            List<String> inputs = new ArrayList<>(layer.inputs());
-            while (inputs.size() < 4) {
-                inputs.add("");
-            }
-            inputs.set(3, biasName);
-            Node folded = new Node(layer.name(), layer.opType(), layer.domain(), inputs, List.of(bn.output(0)),
-                    layer.attributes());
-            nodes.set(nodes.indexOf(layer), folded);
-            nodes.remove(bn);
-            changed = true;
         }
         if (!changed) {
             return g;
@@ -131,6 +80,46 @@ public final class BatchNormFolding {
     private static boolean isFloatConv(Node n, Graph g) {
         return n.domain().isEmpty() && n.opType().equals("Conv") && n.outputs().size() == 1
                 && g.initializer(n.input(1)) != null && (!n.hasInput(2) || g.initializer(n.input(2)) != null);
+    }
+
+    /**
+     * A binary layer followed by BN becomes one layer with {@code alpha'[k][o] = |s[o]| alpha[k][o]}
+     * and the signs of channel o flipped where {@code s[o] < 0} (alpha stays positive), bias as
+     * for a float conv. Null when its constants are missing or the BN's parameters do not fit.
+     */
+    private static Node foldIntoBinaryLayer(Graph g, Graph.Builder b, Node layer, Node bn) {
+        Tensor bits = g.initializer(layer.input(1));
+        Tensor alpha = g.initializer(layer.input(2));
+        Tensor bias = layer.hasInput(3) ? g.initializer(layer.input(3)) : null;
+        if (bits == null || alpha == null || (layer.hasInput(3) && bias == null)) {
+            return null;
+        }
+        int planes = bits.shape()[0];
+        int m = bits.shape()[1];
+        Affine bnAffine = Affine.of(g, bn, m);
+        if (bnAffine == null) {
+            return null;
+        }
+        float[] a = alpha.toFloatArray();
+        float[] c = bias == null ? new float[m] : bias.toFloatArray();
+        float[] signs = bits.toFloatArray();
+        int per = bits.size() / (planes * m);
+        for (int o = 0; o < m; o++) {
+            double s = bnAffine.scale(o);
+            c[o] = bnAffine.shift(o, c[o]);
+            for (int k = 0; k < planes; k++) {
+                a[k * m + o] = (float) (a[k * m + o] * Math.abs(s));
+                if (s < 0) {
+                    int base = (k * m + o) * per;
+                    for (int j = 0; j < per; j++) {
+                        signs[base + j] = -signs[base + j];
+                    }
+                }
+            }
+        }
+        b.initializer(layer.input(1), Tensor.ofSigns(bits.shape(), signs));
+        b.initializer(layer.input(2), Tensor.ofFloats(alpha.shape(), a));
+        return withBias(b, layer, 3, c, bn.output(0));
     }
 
     /**
@@ -156,18 +145,26 @@ public final class BatchNormFolding {
                 w[o * per + j] = (float) (w[o * per + j] * s);
             }
         }
-        String biasName = conv.hasInput(2) ? conv.input(2) : conv.name() + ".bias";
-        for (int i = 2; !conv.hasInput(2) && b.initializers().containsKey(biasName); i++) {
-            biasName = conv.name() + ".bias" + i;
-        }
         b.initializer(conv.input(1), Tensor.ofFloats(weight.shape(), w));
-        b.initializer(biasName, Tensor.ofFloats(new int[] {m}, c));
-        List<String> inputs = new ArrayList<>(conv.inputs());
-        while (inputs.size() < 3) {
+        return withBias(b, conv, 2, c, bn.output(0));
+    }
+
+    /**
+     * The layer writing {@code output} (the BN's) with {@code bias} as its input {@code at}: the
+     * layer's own bias initializer is overwritten, or a fresh one is added when it had none.
+     */
+    private static Node withBias(Graph.Builder b, Node layer, int at, float[] bias, String output) {
+        String biasName = layer.hasInput(at) ? layer.input(at) : layer.name() + ".bias";
+        for (int i = 2; !layer.hasInput(at) && b.initializers().containsKey(biasName); i++) {
+            biasName = layer.name() + ".bias" + i;
+        }
+        b.initializer(biasName, Tensor.ofFloats(new int[] {bias.length}, bias));
+        List<String> inputs = new ArrayList<>(layer.inputs());
+        while (inputs.size() <= at) {
             inputs.add("");
         }
-        inputs.set(2, biasName);
-        return new Node(conv.name(), conv.opType(), conv.domain(), inputs, List.of(bn.output(0)), conv.attributes());
+        inputs.set(at, biasName);
+        return new Node(layer.name(), layer.opType(), layer.domain(), inputs, List.of(output), layer.attributes());
     }
 
     /**
