@@ -47,7 +47,8 @@ final class InputBinarizationPass {
     /** The pass's name. */
     static final String NAME = "binarize-inputs";
 
-    private static final Set<String> REARRANGE = Set.of("Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze",
+    /** Ops that only move values around: the sign of their output is their input's signs, moved. */
+    static final Set<String> REARRANGE = Set.of("Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze",
             "Identity", "Dropout");
     private static final List<String> SCALE_ATTRIBUTES = List.of("kernel_shape", "strides", "pads", "dilations", "auto_pad");
 
@@ -148,8 +149,15 @@ final class InputBinarizationPass {
         return p.domain().isEmpty() && (p.opType().equals("MaxPool") || REARRANGE.contains(p.opType()));
     }
 
-    /** Relu, or Clip with min exactly 0 and max absent or positive: its output's sign is always +1. */
     private boolean clampsAtZero(Node p) {
+        return clampsAtZero(p, edit.source);
+    }
+
+    /**
+     * Relu, or Clip with min exactly 0 and max absent or positive: its output's sign is always
+     * +1, and its input's sign is what a binary layer reading it should take.
+     */
+    static boolean clampsAtZero(Node p, Graph g) {
         if (!p.domain().isEmpty()) {
             return false;
         }
@@ -159,13 +167,13 @@ final class InputBinarizationPass {
         if (!p.opType().equals("Clip")) {
             return false;
         }
-        Float min = bound(p, "min", 1);
-        Float max = bound(p, "max", 2);
+        Float min = bound(p, g, "min", 1);
+        Float max = bound(p, g, "max", 2);
         return min != null && min == 0f && (max == null || max > 0f);
     }
 
     /** Clip's bound from the attribute (opset &lt; 11) or the constant input (11+); null when absent or not constant. */
-    private Float bound(Node clip, String attr, int input) {
+    private static Float bound(Node clip, Graph g, String attr, int input) {
         Attribute a = clip.attr(attr);
         if (a != null) {
             return a.asFloat();
@@ -173,7 +181,7 @@ final class InputBinarizationPass {
         if (!clip.hasInput(input)) {
             return null;
         }
-        Tensor t = edit.source.initializer(clip.input(input));
+        Tensor t = g.initializer(clip.input(input));
         return t == null || t.size() != 1 ? null : t.toFloatArray()[0];
     }
 }

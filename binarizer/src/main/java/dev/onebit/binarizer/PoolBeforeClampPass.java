@@ -1,6 +1,5 @@
 package dev.onebit.binarizer;
 
-import dev.onebit.ir.Attribute;
 import dev.onebit.ir.Graph;
 import dev.onebit.ir.Node;
 import dev.onebit.runtime.ops.BinaryOps;
@@ -19,8 +18,9 @@ import java.util.Set;
  * scales (XNOR-Net's K reads it); {@code whereRealValueIsRead} false skips the others, whose
  * float pool would otherwise exist only to be binarized.
  *
- * <p>Only where it is exact: the clamp (Relu, or Clip as the look-through rule accepts it) has
- * the pool as its only reader and is not a graph output; the pool has no indices output, no
+ * <p>Only where it is exact and of use: the clamp is one the look-through rule sees through
+ * ({@link InputBinarizationPass#clampsAtZero}: Relu, or Clip with min 0 and max absent or
+ * positive), has the pool as its only reader and is not a graph output; the pool has no indices output, no
  * dilation, and pads smaller than its window, so no window lies wholly in the padding (there
  * the pool gives -inf, which a later clamp would turn into 0).
  */
@@ -45,7 +45,7 @@ final class PoolBeforeClampPass {
                 continue;
             }
             Node clamp = edit.producer(pool.input(0));
-            if (clamp == null || !isClamp(clamp, g) || edit.isGraphOutput(clamp.output(0))
+            if (clamp == null || !InputBinarizationPass.clampsAtZero(clamp, g) || edit.isGraphOutput(clamp.output(0))
                     || edit.consumers(clamp.output(0)).size() != 1) {
                 continue;
             }
@@ -94,27 +94,6 @@ final class PoolBeforeClampPass {
         return true;
     }
 
-    /** Relu, or Clip with a constant lower bound of 0 (the clamps the look-through rule sees through). */
-    private static boolean isClamp(Node n, Graph g) {
-        if (!n.domain().isEmpty()) {
-            return false;
-        }
-        if (n.opType().equals("Relu")) {
-            return true;
-        }
-        if (!n.opType().equals("Clip")) {
-            return false;
-        }
-        Attribute min = n.attr("min");
-        if (min != null) {
-            return min.asFloat() == 0f;
-        }
-        if (!n.hasInput(1) || g.initializer(n.input(1)) == null || g.initializer(n.input(1)).size() != 1) {
-            return false;
-        }
-        return g.initializer(n.input(1)).toFloatArray()[0] == 0f;
-    }
-
     /** True when a reader of v uses its real value: anything but a binary layer that binarizes its input. */
     private static boolean readAsReal(GraphEdit edit, String v) {
         if (edit.isGraphOutput(v)) {
@@ -123,7 +102,7 @@ final class PoolBeforeClampPass {
         for (Node c : edit.consumers(v)) {
             boolean binaryReader = BinaryOps.isBinaryLayer(c) && c.input(0).equals(v)
                     && BINARIZING.contains(c.attrString("method", ""));
-            if (!binaryReader && !(c.domain().isEmpty() && REARRANGE.contains(c.opType())
+            if (!binaryReader && !(c.domain().isEmpty() && InputBinarizationPass.REARRANGE.contains(c.opType())
                     && !readAsRealThrough(edit, c))) {
                 return true;
             }
@@ -136,6 +115,4 @@ final class PoolBeforeClampPass {
     }
 
     private static final Set<String> BINARIZING = Set.of(Method.XNOR.id(), Method.BIREAL.id());
-    private static final Set<String> REARRANGE = Set.of("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity",
-            "Dropout");
 }

@@ -3,6 +3,7 @@ package dev.onebit.binarizer;
 import dev.onebit.ir.DataType;
 import dev.onebit.ir.Graph;
 import dev.onebit.ir.Node;
+import dev.onebit.ir.Tensor;
 import dev.onebit.ir.ValueInfo;
 import dev.onebit.runtime.Value;
 import org.junit.jupiter.api.Test;
@@ -27,11 +28,22 @@ class PoolBeforeClampPassTest {
      * (a real reader, as a residual shortcut is)} -> outputs. ResNet's stem in small.
      */
     private static Graph stem(long[] pads, int kernel, boolean realReader) {
+        return stem(pads, kernel, realReader, Float.NaN);
+    }
+
+    /** As above, with {@code Clip(y1, 0, clipMax)} for the Relu unless clipMax is NaN. */
+    private static Graph stem(long[] pads, int kernel, boolean realReader, float clipMax) {
         Graph.Builder b = TestGraphs.builder(3, 12, 12);
         b.initializer("w1", TestGraphs.tensor(1, 8, 3, 3, 3));
         b.initializer("w2", TestGraphs.tensor(2, 8, 8, 3, 3));
         b.node(node("c1", "Conv", List.of("x", "w1"), "y1", attrs("pads", ints(1, 1, 1, 1))));
-        b.node(node("relu", "Relu", List.of("y1"), "r", Map.of()));
+        if (Float.isNaN(clipMax)) {
+            b.node(node("relu", "Relu", List.of("y1"), "r", Map.of()));
+        } else {
+            b.initializer("lo", Tensor.ofFloats(new int[0], new float[] {0f}));
+            b.initializer("hi", Tensor.ofFloats(new int[0], new float[] {clipMax}));
+            b.node(node("relu", "Clip", List.of("y1", "lo", "hi"), "r", Map.of()));
+        }
         b.node(node("pool", "MaxPool", List.of("r"), "p",
                 attrs("kernel_shape", ints(kernel, kernel), "strides", ints(2, 2), "pads", pads)));
         b.node(node("c2", "Conv", List.of("p", "w2"), "y2", attrs("pads", ints(1, 1, 1, 1))));
@@ -98,5 +110,19 @@ class PoolBeforeClampPassTest {
                 .node(node("other", "Sigmoid", List.of("r"), "o", Map.of()))
                 .output(new ValueInfo("o", DataType.FLOAT, null)).build();
         assertSame(shared, PoolBeforeClampPass.apply(shared, false));
+    }
+
+    /**
+     * The clamps moved are the ones the look-through sees through: Clip with min 0 and a
+     * positive max, not one whose max lets no positive value out.
+     */
+    @Test
+    void clipMovesOnlyWhereTheLookThroughUsesIt() {
+        Graph clip6 = binaryC2(stem(ints(1, 1, 1, 1), 3, true, 6f));
+        Graph moved = PoolBeforeClampPass.apply(clip6, true);
+        assertEquals("Clip", producer(moved, "p").opType());
+        assertEquals("MaxPool", producer(moved, producer(moved, "p").input(0)).opType());
+        Graph clipNegative = binaryC2(stem(ints(1, 1, 1, 1), 3, true, -1f));
+        assertSame(clipNegative, PoolBeforeClampPass.apply(clipNegative, false));
     }
 }
