@@ -15,14 +15,14 @@ import java.util.Set;
  * {@code Binarize(MaxPool(z))} at the pooled size, instead of {@code Binarize(z)} at full size
  * followed by a pool of signs. That pays where the pooled real value is computed anyway: when
  * something besides binary layers reads the pool (a residual shortcut), or with activation
- * scales (XNOR-Net's K reads it); {@code whereRealValueIsRead} false skips the others, whose
+ * scales (XNOR-Net's K reads it); {@code onlyWhereRealValueIsRead} skips the others, whose
  * float pool would otherwise exist only to be binarized.
  *
  * <p>Only where it is exact and of use: the clamp is one the look-through rule sees through
  * ({@link InputBinarizationPass#clampsAtZero}: Relu, or Clip with min 0 and max absent or
- * positive), has the pool as its only reader and is not a graph output; the pool has no indices output, no
- * dilation, and pads smaller than its window, so no window lies wholly in the padding (there
- * the pool gives -inf, which a later clamp would turn into 0).
+ * positive), has the pool as its only reader and is not a graph output; the pool has no
+ * indices output, no dilation, and pads smaller than its window, so no window lies wholly in
+ * the padding (there the pool gives -inf, which a later clamp would turn into 0).
  */
 final class PoolBeforeClampPass {
     /** The pass's name. */

@@ -115,8 +115,10 @@ final class SignPlan {
         }
         return switch (node.opType()) {
             case "Flatten", "Reshape" -> new Reshaped(kernel);
-            case "MaxPool" -> (node.outputs().size() > 1 && !node.output(1).isEmpty()) || !(kernel instanceof PoolWindow pool)
-                    ? kernel : new MaxPooled(pool);
+            case "MaxPool" -> {
+                boolean indices = node.outputs().size() > 1 && !node.output(1).isEmpty();
+                yield !indices && kernel instanceof PoolWindow pool ? new MaxPooled(pool) : kernel;
+            }
             default -> kernel;
         };
     }
