@@ -32,17 +32,10 @@ final class BinaryConvOp {
         int[] wShape = BinaryOps.weightShape(b);
         float[] alphaValues = ctx.constant(2).toFloatArray();
         int planes = b.shape()[0];
-        Tensor bias = node.hasInput(3) ? ctx.constant(3) : null;
-        if (node.hasInput(3) && bias == null) {
-            throw ctx.error("bias must be a constant tensor");
-        }
         Convolution.Params params = new Convolution.Params((int) node.attrInt("group", 1),
                 FloatArgs.intsOrNull(ctx, "kernel_shape"), node.attrInts("strides", null),
                 node.attrInts("dilations", null), node.attrInts("pads", null), node.attrString("auto_pad", "NOTSET"));
-        float[] biasValues = bias == null ? null : bias.toFloatArray();
-        if (biasValues != null && biasValues.length != wShape[0]) {
-            throw ctx.error("bias has " + biasValues.length + " values, expected " + wShape[0]);
-        }
+        float[] biasValues = BinaryOps.bias(ctx, wShape[0]);
         // The reference runs one ±1 conv per plane, then the output step (outputStep). For
         // real-valued inputs (BWN, CBD) the fast registry runs one conv with the effective weight
         // instead, its bias added in the GEMM's last pass (equal up to float rounding): K times

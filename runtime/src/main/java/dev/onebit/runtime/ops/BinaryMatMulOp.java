@@ -41,14 +41,7 @@ final class BinaryMatMulOp {
         }
         int out = wShape[0];
         int in = wShape[1];
-        Tensor biasT = node.hasInput(3) ? ctx.constant(3) : null;
-        if (node.hasInput(3) && biasT == null) {
-            throw ctx.error("bias must be a constant tensor");
-        }
-        float[] bias = biasT == null ? null : biasT.toFloatArray();
-        if (bias != null && bias.length != out) {
-            throw ctx.error("bias has " + bias.length + " values, expected " + out);
-        }
+        float[] bias = BinaryOps.bias(ctx, out);
         var gemm = Kernels.floatGemm();
         int planes = b.shape()[0];
         float[] alphaValues = ctx.constant(2).toFloatArray();

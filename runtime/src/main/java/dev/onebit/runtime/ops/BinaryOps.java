@@ -216,6 +216,26 @@ public final class BinaryOps {
         return y;
     }
 
+    /**
+     * A binary layer's bias (input 3): its values, or null without one.
+     *
+     * @throws dev.onebit.ir.ModelException if it is not a constant of {@code outputs} values
+     */
+    static float[] bias(NodeContext ctx, int outputs) {
+        if (!ctx.node().hasInput(3)) {
+            return null;
+        }
+        Tensor t = ctx.constant(3);
+        if (t == null) {
+            throw ctx.error("bias must be a constant tensor");
+        }
+        float[] bias = t.toFloatArray();
+        if (bias.length != outputs) {
+            throw ctx.error("bias has " + bias.length + " values, expected " + outputs);
+        }
+        return bias;
+    }
+
     /** B's shape without the plane axis: the shape of the effective weight. */
     public static int[] weightShape(Tensor b) {
         int[] s = b.shape();
