@@ -137,16 +137,8 @@ public final class ActivationScales {
             int[] t1 = new int[outs];
             for (int o = 0; o < outs; o++) {
                 int start = o * s - pb;
-                int lo = 0;
-                while (lo < k && start + lo * dl < 0) {
-                    lo++;
-                }
-                int hi = lo;
-                while (hi < k && start + hi * dl < in) {
-                    hi++;
-                }
-                t0[o] = lo;
-                t1[o] = hi;
+                t0[o] = ConvGeometry.firstTap(start, 0, dl, k);
+                t1[o] = Math.max(t0[o], ConvGeometry.endTap(start, in, dl, k));
             }
             return new Taps(s, dl, pb, k, t0, t1);
         }

@@ -187,6 +187,19 @@ public final class ConvGeometry {
         return src;
     }
 
+    /**
+     * Of the taps {@code start + t * dilation} ({@code t < kernel}) of one window on one axis, the
+     * first at or above {@code lo}: 0 when all are, {@code kernel} when none is.
+     */
+    static int firstTap(int start, int lo, int dilation, int kernel) {
+        return start >= lo ? 0 : Math.min(kernel, (lo - start + dilation - 1) / dilation);
+    }
+
+    /** Of the same taps, one past the last below {@code hi}: 0 when none is. */
+    static int endTap(int start, int hi, int dilation, int kernel) {
+        return start >= hi ? 0 : Math.min(kernel, (hi - 1 - start) / dilation + 1);
+    }
+
     /** True when there is no padding at all. */
     public boolean unpadded() {
         for (int i = 0; i < in.length; i++) {

@@ -28,19 +28,12 @@ public final class Pooling {
         int[] inPad = new int[out];
         for (int o = 0; o < out; o++) {
             int start = o * s - g.padBegin[d];
-            t0[o] = firstTap(start, 0, dl, k);
-            t1[o] = endTap(start, in, dl, k);
-            inPad[o] = Math.max(0, endTap(start, in + g.padEnd[d], dl, k) - firstTap(start, -g.padBegin[d], dl, k));
+            t0[o] = ConvGeometry.firstTap(start, 0, dl, k);
+            t1[o] = ConvGeometry.endTap(start, in, dl, k);
+            inPad[o] = Math.max(0, ConvGeometry.endTap(start, in + g.padEnd[d], dl, k)
+                    - ConvGeometry.firstTap(start, -g.padBegin[d], dl, k));
         }
         return new Axis(in, out, s, dl, t0, t1, inPad);
-    }
-
-    private static int firstTap(int start, int lo, int dl, int k) {
-        return start >= lo ? 0 : Math.min(k, (lo - start + dl - 1) / dl);
-    }
-
-    private static int endTap(int start, int hi, int dl, int k) {
-        return start >= hi ? 0 : Math.min(k, (hi - 1 - start) / dl + 1);
     }
 
     /** Axes of a geometry padded at the front to three. */
