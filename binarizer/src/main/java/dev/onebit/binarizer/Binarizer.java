@@ -74,7 +74,7 @@ public final class Binarizer {
             notes = s.notes();
         }
         if (method.binarizesInputs()) {
-            g = PoolBeforeClampPass.apply(g, !opts.scaleActivations());
+            g = PoolBeforeClampPass.apply(g, opts.scaleActivations());
             g = InputBinarizationPass.apply(g, opts.scaleActivations());
         }
         Graph.Builder b = g.toBuilder().clearValueInfo()

@@ -13,10 +13,13 @@ import java.util.Set;
  * the second clamps a quarter of the values (a 2x2 or 3x3/2 pool), and it gives
  * {@link InputBinarizationPass}'s look-through a real pooled value to take the sign of:
  * {@code Binarize(MaxPool(z))} at the pooled size, instead of {@code Binarize(z)} at full size
- * followed by a pool of signs. That pays where the pooled real value is computed anyway: when
- * something besides binary layers reads the pool (a residual shortcut), or with activation
- * scales (XNOR-Net's K reads it); {@code onlyWhereRealValueIsRead} skips the others, whose
- * float pool would otherwise exist only to be binarized.
+ * followed by a pool of signs. That pays only where the pooled real value is computed anyway:
+ * when something besides binary layers reads the pool (a residual shortcut), or, with
+ * activation scales, when a BinaryConv reads it (XNOR-Net's K is computed from the real
+ * value). A pool read only by binary layers that keep nothing but its sign (any binary layer
+ * without activation scales; a BinaryMatMul, which has no scale, with them) stays after the
+ * clamp: a float pool there would exist only to be binarized, where a pool of packed signs
+ * costs a small fraction of it.
  *
  * <p>Only where it is exact and of use: the clamp is one the look-through rule sees through
  * ({@link InputBinarizationPass#clampsAtZero}: Relu, or Clip with min 0 and max absent or
@@ -34,10 +37,10 @@ final class PoolBeforeClampPass {
     /**
      * Applies the pass.
      *
-     * @param onlyWhereRealValueIsRead swap only pools read by something other than a binary layer
-     *     that binarizes its input (with activation scales on, every pool qualifies: pass false)
+     * @param scaleActivations whether {@link InputBinarizationPass} will give binary convs
+     *     activation scales, which read the real value of their input
      */
-    static Graph apply(Graph g, boolean onlyWhereRealValueIsRead) {
+    static Graph apply(Graph g, boolean scaleActivations) {
         GraphEdit edit = new GraphEdit(g);
         boolean changed = false;
         for (Node pool : g.nodes()) {
@@ -49,7 +52,7 @@ final class PoolBeforeClampPass {
                     || edit.consumers(clamp.output(0)).size() != 1) {
                 continue;
             }
-            if (onlyWhereRealValueIsRead && !readAsReal(edit, pool.output(0))) {
+            if (!readAsReal(edit, pool.output(0), scaleActivations)) {
                 continue;
             }
             String pooled = edit.fresh(pool.output(0) + "/before_clamp");
@@ -94,24 +97,25 @@ final class PoolBeforeClampPass {
         return true;
     }
 
-    /** True when a reader of v uses its real value: anything but a binary layer that binarizes its input. */
-    private static boolean readAsReal(GraphEdit edit, String v) {
+    /**
+     * True when a reader of v uses its real value: anything but a binary layer that binarizes
+     * its input and, with activation scales, is not a BinaryConv (whose scale reads v).
+     */
+    private static boolean readAsReal(GraphEdit edit, String v, boolean scaleActivations) {
         if (edit.isGraphOutput(v)) {
             return true;
         }
         for (Node c : edit.consumers(v)) {
-            boolean binaryReader = BinaryOps.isBinaryLayer(c) && c.input(0).equals(v)
-                    && BINARIZING.contains(c.attrString("method", ""));
-            if (!binaryReader && !(c.domain().isEmpty() && InputBinarizationPass.REARRANGE.contains(c.opType())
-                    && !readAsRealThrough(edit, c))) {
+            boolean signOnlyReader = BinaryOps.isBinaryLayer(c) && c.input(0).equals(v)
+                    && BINARIZING.contains(c.attrString("method", ""))
+                    && !(scaleActivations && c.opType().equals("BinaryConv"));
+            boolean rearrangeOfSigns = c.domain().isEmpty() && InputBinarizationPass.REARRANGE.contains(c.opType())
+                    && !readAsReal(edit, c.output(0), scaleActivations);
+            if (!signOnlyReader && !rearrangeOfSigns) {
                 return true;
             }
         }
         return false;
-    }
-
-    private static boolean readAsRealThrough(GraphEdit edit, Node rearrange) {
-        return readAsReal(edit, rearrange.output(0));
     }
 
     private static final Set<String> BINARIZING = Set.of(Method.XNOR.id(), Method.BIREAL.id());

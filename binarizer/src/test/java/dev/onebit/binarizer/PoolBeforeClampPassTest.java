@@ -64,7 +64,7 @@ class PoolBeforeClampPassTest {
     @Test
     void poolMovesBeforeTheReluAndComputesTheSameBits() {
         Graph before = binaryC2(stem(ints(1, 1, 1, 1), 3, true));
-        Graph after = PoolBeforeClampPass.apply(before, true);
+        Graph after = PoolBeforeClampPass.apply(before, false);
         Node relu = producer(after, "p");
         assertEquals("Relu", relu.opType());
         Node pool = producer(after, relu.input(0));
@@ -99,17 +99,64 @@ class PoolBeforeClampPassTest {
     void leftAloneWhereItIsNotExactOrDoesNotPay() {
         // Only binary layers read the pool: a float pool would exist just to be binarized.
         Graph onlyBinary = binaryC2(stem(ints(1, 1, 1, 1), 3, false));
-        assertSame(onlyBinary, PoolBeforeClampPass.apply(onlyBinary, true));
-        assertEquals("Relu", producer(PoolBeforeClampPass.apply(onlyBinary, false), "p").opType(),
+        assertSame(onlyBinary, PoolBeforeClampPass.apply(onlyBinary, false));
+        assertEquals("Relu", producer(PoolBeforeClampPass.apply(onlyBinary, true), "p").opType(),
                 "with activation scales every pool qualifies");
         // A window could lie wholly in the padding (pad >= kernel): -inf there, 0 after a Relu.
         Graph widePad = binaryC2(stem(ints(2, 2, 2, 2), 2, true));
-        assertSame(widePad, PoolBeforeClampPass.apply(widePad, false));
+        assertSame(widePad, PoolBeforeClampPass.apply(widePad, true));
         // The Relu has another reader: it must stay where it is.
         Graph shared = binaryC2(stem(ints(1, 1, 1, 1), 3, true)).toBuilder()
                 .node(node("other", "Sigmoid", List.of("r"), "o", Map.of()))
                 .output(new ValueInfo("o", DataType.FLOAT, null)).build();
-        assertSame(shared, PoolBeforeClampPass.apply(shared, false));
+        assertSame(shared, PoolBeforeClampPass.apply(shared, true));
+    }
+
+    /**
+     * VGG's last block in small: x -> Conv -> Relu -> MaxPool -> Flatten -> Gemm (binarized
+     * xnor, a BinaryMatMul: no activation scale) -> Gemm (the float classifier).
+     */
+    private static Graph head() {
+        Graph.Builder b = TestGraphs.builder(3, 8, 8);
+        b.initializer("w1", TestGraphs.tensor(1, 8, 3, 3, 3));
+        b.initializer("fc1", TestGraphs.tensor(2, 16, 128));
+        b.initializer("fc2", TestGraphs.tensor(3, 10, 16));
+        b.node(node("c1", "Conv", List.of("x", "w1"), "y1", attrs("pads", ints(1, 1, 1, 1))));
+        b.node(node("relu", "Relu", List.of("y1"), "r", Map.of()));
+        b.node(node("pool", "MaxPool", List.of("r"), "p", attrs("kernel_shape", ints(2, 2), "strides", ints(2, 2))));
+        b.node(node("flat", "Flatten", List.of("p"), "f", Map.of()));
+        b.node(node("fc1", "Gemm", List.of("f", "fc1"), "h", attrs("transB", 1L)));
+        b.node(node("fc2", "Gemm", List.of("h", "fc2"), "logits", attrs("transB", 1L)));
+        b.output(new ValueInfo("logits", DataType.FLOAT, null));
+        return b.build();
+    }
+
+    /**
+     * With activation scales, only a BinaryConv reads the pool's real value (its K); a pool read
+     * by nothing but a BinaryMatMul keeps the pool of signs, and the layer before it can then
+     * give its output packed.
+     */
+    @Test
+    void aPoolOnlyABinaryMatMulReadsStaysAPoolOfSigns() {
+        Graph g = head();
+        Graph binary = Binarizer.binarize(g, BinarizeOptions.of(Method.XNOR).withKeepFloat(KeepFloat.names(List.of("c1")))
+                .withScaleActivations(true)).graph();
+        Node fc1 = TestGraphs.find(binary, "fc1");
+        assertEquals("BinaryMatMul", fc1.opType());
+        Node flat = producer(binary, fc1.input(0));
+        assertEquals("Flatten", flat.opType());
+        Node pool = producer(binary, flat.input(0));
+        assertEquals("MaxPool", pool.opType());
+        assertEquals("Binarize", producer(binary, pool.input(0)).opType());
+        assertEquals("y1", producer(binary, pool.input(0)).input(0));
+        assertEquals(0, binary.nodes().stream().filter(n -> n.opType().equals("ActivationScale")).count());
+        Graph layers = binaryFc1(head());
+        assertSame(layers, PoolBeforeClampPass.apply(layers, true));
+    }
+
+    private static Graph binaryFc1(Graph g) {
+        List<Layer> layers = Layer.find(g).stream().filter(l -> l.node().name().equals("fc1")).toList();
+        return WeightBinarizationPass.apply(g, layers, Method.XNOR, 1, 0).graph();
     }
 
     /**
@@ -119,10 +166,10 @@ class PoolBeforeClampPassTest {
     @Test
     void clipMovesOnlyWhereTheLookThroughUsesIt() {
         Graph clip6 = binaryC2(stem(ints(1, 1, 1, 1), 3, true, 6f));
-        Graph moved = PoolBeforeClampPass.apply(clip6, true);
+        Graph moved = PoolBeforeClampPass.apply(clip6, false);
         assertEquals("Clip", producer(moved, "p").opType());
         assertEquals("MaxPool", producer(moved, producer(moved, "p").input(0)).opType());
         Graph clipNegative = binaryC2(stem(ints(1, 1, 1, 1), 3, true, -1f));
-        assertSame(clipNegative, PoolBeforeClampPass.apply(clipNegative, false));
+        assertSame(clipNegative, PoolBeforeClampPass.apply(clipNegative, true));
     }
 }
