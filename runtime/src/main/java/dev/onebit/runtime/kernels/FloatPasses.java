@@ -175,6 +175,23 @@ public interface FloatPasses {
         }
     }
 
+    /**
+     * {@code acc[accOffset + i] += x[xOffset + i]} in double for {@code i < n}: one tap of a
+     * box filter's window sums ({@link ActivationScales}). Each add is rounded on its own, so
+     * every implementation gives the same bits. (Written as a plain loop inside the filter,
+     * C2 ran it unvectorized, as it must when the two arrays might be one.)
+     */
+    default void addDoubles(double[] x, int xOffset, double[] acc, int accOffset, int n) {
+        addDoublesScalar(x, xOffset, acc, accOffset, 0, n);
+    }
+
+    /** The scalar {@link #addDoubles} for {@code i} in {@code i0..n-1}. */
+    static void addDoublesScalar(double[] x, int xOffset, double[] acc, int accOffset, int i0, int n) {
+        for (int i = i0; i < n; i++) {
+            acc[accOffset + i] += x[xOffset + i];
+        }
+    }
+
     /** The scalar {@link #addAbs} for {@code i} in {@code i0..n-1}, shared for tails. */
     static void addAbsScalar(float[] x, int offset, float[] acc, int accOffset, int i0, int n) {
         for (int i = i0; i < n; i++) {

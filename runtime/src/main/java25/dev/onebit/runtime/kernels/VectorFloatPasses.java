@@ -1,5 +1,6 @@
 package dev.onebit.runtime.kernels;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -13,6 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class VectorFloatPasses implements FloatPasses {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     /** Half the preferred width, for rows too short for {@link #F} (at least 4 lanes, or null). */
     private static final VectorSpecies<Float> H = F.vectorBitSize() >= 256
             ? VectorSpecies.of(float.class, VectorShape.forBitSize(F.vectorBitSize() / 2)) : null;
@@ -316,6 +318,18 @@ public final class VectorFloatPasses implements FloatPasses {
                     .intoArray(acc, accOffset + i);
         }
         FloatPasses.addAbs4Scalar(x, offset, stride, acc, accOffset, i, n);
+    }
+
+    @Override
+    public void addDoubles(double[] x, int xOffset, double[] acc, int accOffset, int n) {
+        int dl = D.length();
+        int end = D.loopBound(n);
+        int i = 0;
+        for (; i < end; i += dl) {
+            DoubleVector.fromArray(D, acc, accOffset + i).add(DoubleVector.fromArray(D, x, xOffset + i))
+                    .intoArray(acc, accOffset + i);
+        }
+        FloatPasses.addDoublesScalar(x, xOffset, acc, accOffset, i, n);
     }
 
     @Override
