@@ -45,9 +45,15 @@ public final class Executor {
     private final Map<String, Integer> lastUse = new HashMap<>();
     /** The arrays of the constants, by identity: never recycled (see {@link Buffers}). */
     private final Set<float[]> constantArrays = java.util.Collections.newSetFromMap(new ConcurrentHashMap<>());
+    private final OpRegistry registry;
+    /** Values of the graph that the fused schedule ({@link ScaleFusion}) does not compute. */
+    private final Set<String> fusedAway;
+    /** The graph without fusions, made when a run asks for a value in {@link #fusedAway}. */
+    private volatile Executor literal;
 
-    private Executor(Graph graph, OpRegistry registry) {
+    private Executor(Graph graph, OpRegistry registry, boolean fuse) {
         this.graph = graph;
+        this.registry = registry;
         List<Node> missing = registry.unsupported(graph);
         if (!missing.isEmpty()) {
             throw unsupportedError(missing, graph);
@@ -81,6 +87,16 @@ public final class Executor {
         }
         Set<String> outputNames = new java.util.HashSet<>();
         graph.outputs().forEach(o -> outputNames.add(o.name()));
+        if (fuse) {
+            ScaleFusion.Schedule fused = ScaleFusion.apply(nodes, kernels, outputNames);
+            nodes.clear();
+            nodes.addAll(fused.nodes());
+            kernels.clear();
+            kernels.addAll(fused.kernels());
+            fusedAway = fused.dropped();
+        } else {
+            fusedAway = Set.of();
+        }
         this.emitSigns = SignPlan.emitters(nodes, kernels, outputNames);
         for (int i = 0; i < nodes.size(); i++) {
             for (String in : nodes.get(i).inputs()) {
@@ -127,7 +143,7 @@ public final class Executor {
      * @throws ModelException listing every unsupported node, or naming an invalid one
      */
     public static Executor create(Graph graph) {
-        return new Executor(graph, OpRegistry.standard());
+        return new Executor(graph, OpRegistry.standard(), true);
     }
 
     /**
@@ -137,7 +153,7 @@ public final class Executor {
      * @throws ModelException listing every unsupported node, or naming an invalid one
      */
     public static Executor create(Graph graph, OpRegistry registry) {
-        return new Executor(graph, registry);
+        return new Executor(graph, registry, true);
     }
 
     /**
@@ -176,6 +192,9 @@ public final class Executor {
      * item and the outputs are concatenated.
      */
     public Map<String, Value> run(Map<String, Value> inputs, Set<String> alsoKeep) {
+        if (!fusedAway.isEmpty() && alsoKeep.stream().anyMatch(fusedAway::contains)) {
+            return literal().run(inputs, alsoKeep);
+        }
         int batch = splitBatch(inputs);
         if (batch > 1) {
             List<Map<String, Value>> parts = new ArrayList<>();
@@ -227,7 +246,25 @@ public final class Executor {
      *     possibly without data
      */
     public Map<String, Value> inferShapes(Map<String, Value> shapeOnlyInputs) {
+        if (!fusedAway.isEmpty()) {
+            return literal().inferShapes(shapeOnlyInputs);
+        }
         return runOnce(shapeOnlyInputs, null, true, null);
+    }
+
+    /** This graph on the same registry without {@link ScaleFusion}: every value computed. */
+    private Executor literal() {
+        Executor e = literal;
+        if (e == null) {
+            synchronized (this) {
+                e = literal;
+                if (e == null) {
+                    e = new Executor(graph, registry, false);
+                    literal = e;
+                }
+            }
+        }
+        return e;
     }
 
     private Map<String, Value> runOnce(Map<String, Value> inputs, Set<String> alsoKeep, boolean shapesOnly,

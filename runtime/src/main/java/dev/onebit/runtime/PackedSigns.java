@@ -84,6 +84,26 @@ public final class PackedSigns {
     }
 
     /**
+     * {@link #pack} of an input of rank 3 or more, and the channel sums of |max(x, 0)| per image
+     * and pixel added to {@code sums} ({@code [images][pixels]}) in the same pass: see
+     * {@link BinaryGemm#packChannelsAndSums}.
+     */
+    public static PackedSigns packWithSums(float[] x, int[] shape, BinaryGemm gemm, float[] sums) {
+        int images = shape[0];
+        int channels = shape[1];
+        int pixels = 1;
+        for (int d = 2; d < shape.length; d++) {
+            pixels *= shape[d];
+        }
+        PackedSigns s = allPlus(images, channels, pixels);
+        for (int i = 0; i < images; i++) {
+            gemm.packChannelsAndSums(x, i * channels * pixels, channels, pixels, s.words, i * s.blocks * pixels, pixels,
+                    sums, i * pixels);
+        }
+        return s;
+    }
+
+    /**
      * True when a value of this shape has these signs in the NCHW channel layout: shape
      * {@code [images, channels, ...]} with {@link #pixels} elements per channel (a reshaped
      * value may hold words packed for another split of its items).

@@ -21,7 +21,8 @@ import java.util.Set;
  * <ul>
  *   <li>a Binarize, MaxPool, Flatten or Reshape (their output is ±1 exactly when their input is)
  *       when every consumer takes packed signs: a binary layer, a Binarize, or another such
- *       node that emits signs itself;</li>
+ *       node that emits signs itself; also a Binarize fused with activation scales
+ *       ({@link ScaleFusion}, output 0), which as a consumer wants floats;</li>
  *   <li>a binary layer, whose output is real-valued, only when all its consumers are Binarize
  *       nodes: they keep nothing but the sign.</li>
  * </ul>
@@ -34,7 +35,7 @@ final class SignPlan {
     }
 
     /** How a node takes part in a plan. */
-    private enum Role { BINARIZE, LAYER, PASS, NONE }
+    private enum Role { BINARIZE, SCALED_BINARIZE, LAYER, PASS, NONE }
 
     private static Role role(Node n, Kernel k) {
         if (!(k instanceof SignKernel)) {
@@ -43,6 +44,8 @@ final class SignPlan {
         if (n.domain().equals(OpRegistry.ONEBIT_DOMAIN)) {
             return switch (n.opType()) {
                 case "Binarize" -> Role.BINARIZE;
+                // Emits as a Binarize does, but reads floats: its scales need magnitudes.
+                case ScaleFusion.OP_TYPE -> Role.SCALED_BINARIZE;
                 case "BinaryConv", "BinaryMatMul" -> Role.LAYER;
                 default -> Role.NONE;
             };
@@ -73,7 +76,8 @@ final class SignPlan {
             Node node = nodes.get(i);
             Role role = role(node, kernels.get(i));
             if (role == Role.NONE || node.outputs().isEmpty() || node.output(0).isEmpty()
-                    || outputs.contains(node.output(0)) || node.outputs().stream().skip(1).anyMatch(o -> !o.isEmpty())) {
+                    || outputs.contains(node.output(0))
+                    || role != Role.SCALED_BINARIZE && node.outputs().stream().skip(1).anyMatch(o -> !o.isEmpty())) {
                 continue;
             }
             List<int[]> consumers = uses.get(node.output(0));

@@ -58,6 +58,31 @@ public interface BinaryGemm {
     boolean packChannels(float[] x, int offset, int channels, int plane, long[] out, int outOffset, int outStride);
 
     /**
+     * {@link #packChannels}, and in the same pass over x the channel sums of XNOR-Net's
+     * activation scale taken of a Relu's output: {@code sums[sumOffset + p] += |max(v, 0)|}
+     * for the value v of channel 0, then channel 1, and so on, each add rounded to float.
+     * Those are the bits of {@link ActivationScales}' sums over {@code Relu(x)} (Relu is
+     * {@code Math.max(v, 0f)}), so that a Binarize of x and the activation scale of Relu(x)
+     * can share one read of x.
+     */
+    default void packChannelsAndSums(float[] x, int offset, int channels, int plane, long[] out, int outOffset,
+                                     int outStride, float[] sums, int sumOffset) {
+        packChannels(x, offset, channels, plane, out, outOffset, outStride);
+        addReluSumsScalar(x, offset, channels, plane, 0, plane, sums, sumOffset);
+    }
+
+    /** The scalar sums of {@link #packChannelsAndSums} for pixels {@code p0..p1-1}. */
+    static void addReluSumsScalar(float[] x, int offset, int channels, int plane, int p0, int p1, float[] sums,
+                                  int sumOffset) {
+        for (int c = 0; c < channels; c++) {
+            int src = offset + c * plane;
+            for (int p = p0; p < p1; p++) {
+                sums[sumOffset + p] += Math.abs(Math.max(x[src + p], 0f));
+            }
+        }
+    }
+
+    /**
      * Gathers words, the im2col step of the XNOR convolution:
      * {@code out[outOffset + i] = words[base + index[indexOffset + i]]} for {@code i < n}.
      */

@@ -8,6 +8,7 @@ import dev.onebit.runtime.Kernel;
 import dev.onebit.runtime.NodeContext;
 import dev.onebit.runtime.OpRegistry;
 import dev.onebit.runtime.PackedSigns;
+import dev.onebit.runtime.ScaleKernel;
 import dev.onebit.runtime.SignKernel;
 import dev.onebit.runtime.Value;
 import dev.onebit.runtime.kernels.ActivationScales;
@@ -351,22 +352,40 @@ public final class BinaryOps {
         if (kernel == null) {
             throw ctx.error("kernel_shape is required");
         }
-        return inputs -> {
-            Value x = FloatArgs.floatInput(ctx, inputs, 0, "X");
-            FloatArgs.requireRank(ctx, x, 3, "X");
-            ConvGeometry g;
-            try {
-                g = ConvGeometry.of(Arrays.copyOfRange(x.shape, 2, x.rank()), kernel, node.attrInts("strides", null),
-                        node.attrInts("dilations", null), node.attrInts("pads", null),
-                        node.attrString("auto_pad", "NOTSET"), false);
-            } catch (IllegalArgumentException e) {
-                throw ctx.error(e.getMessage());
+        return new ScaleKernel() {
+            @Override
+            public Value[] run(Value[] inputs) {
+                Value x = FloatArgs.floatInput(ctx, inputs, 0, "X");
+                FloatArgs.requireRank(ctx, x, 3, "X");
+                ConvGeometry g = geometry(x.shape);
+                return new Value[] {Value.ofFloats(shape(x.shape, g), ActivationScales.of(x.floats, x.shape, g))};
             }
-            float[] k = ActivationScales.of(x.floats, x.shape, g);
-            int[] kShape = x.shape.clone();
-            kShape[1] = 1;
-            System.arraycopy(g.out, 0, kShape, 2, g.rank());
-            return new Value[] {Value.ofFloats(kShape, k)};
+
+            @Override
+            public Value fromChannelSums(float[] sums, int[] xShape) {
+                if (xShape.length < 3) {
+                    throw ctx.error("X must have rank >= 3, has shape " + Arrays.toString(xShape));
+                }
+                ConvGeometry g = geometry(xShape);
+                return Value.ofFloats(shape(xShape, g), ActivationScales.fromSums(sums, xShape[0], xShape[1], g));
+            }
+
+            private ConvGeometry geometry(int[] xShape) {
+                try {
+                    return ConvGeometry.of(Arrays.copyOfRange(xShape, 2, xShape.length), kernel,
+                            node.attrInts("strides", null), node.attrInts("dilations", null),
+                            node.attrInts("pads", null), node.attrString("auto_pad", "NOTSET"), false);
+                } catch (IllegalArgumentException e) {
+                    throw ctx.error(e.getMessage());
+                }
+            }
+
+            private static int[] shape(int[] xShape, ConvGeometry g) {
+                int[] kShape = xShape.clone();
+                kShape[1] = 1;
+                System.arraycopy(g.out, 0, kShape, 2, g.rank());
+                return kShape;
+            }
         };
     }
 }

@@ -511,8 +511,54 @@ public final class VectorBinaryGemm implements BinaryGemm {
         return allOnes(or, and);
     }
 
+    /**
+     * {@link #packTile} without the ±1 check, adding |max(v, 0)| of the channel to the tile's
+     * sums ({@link #packChannelsAndSums}).
+     */
+    private static void packTileSums(float[] x, int src, long[] out, int o, int t0, int t1, long bit, float[] sums,
+                                     int so) {
+        for (int p = t0; p < t1; p += V) {
+            FloatVector v = FloatVector.fromArray(F, x, src + p);
+            VectorMask<Long> neg = v.compare(VectorOperators.LT, 0f).cast(L);
+            LongVector.fromArray(L, out, o + p).lanewise(VectorOperators.OR, bit, neg).intoArray(out, o + p);
+            FloatVector.fromArray(F, sums, so + p).add(v.max(0f).abs()).intoArray(sums, so + p);
+        }
+    }
+
+    /** {@link #packTile4} without the ±1 check, adding the four channels' |max(v, 0)| in order. */
+    private static void packTile4Sums(float[] x, int src, int plane, long[] out, int o, int t0, int t1, int bit0,
+                                      float[] sums, int so) {
+        long b0 = 1L << bit0;
+        for (int p = t0; p < t1; p += V) {
+            FloatVector v0 = FloatVector.fromArray(F, x, src + p);
+            FloatVector v1 = FloatVector.fromArray(F, x, src + plane + p);
+            FloatVector v2 = FloatVector.fromArray(F, x, src + 2 * plane + p);
+            FloatVector v3 = FloatVector.fromArray(F, x, src + 3 * plane + p);
+            LongVector.fromArray(L, out, o + p)
+                    .lanewise(VectorOperators.OR, b0, v0.compare(VectorOperators.LT, 0f).cast(L))
+                    .lanewise(VectorOperators.OR, b0 << 1, v1.compare(VectorOperators.LT, 0f).cast(L))
+                    .lanewise(VectorOperators.OR, b0 << 2, v2.compare(VectorOperators.LT, 0f).cast(L))
+                    .lanewise(VectorOperators.OR, b0 << 3, v3.compare(VectorOperators.LT, 0f).cast(L))
+                    .intoArray(out, o + p);
+            FloatVector.fromArray(F, sums, so + p).add(v0.max(0f).abs()).add(v1.max(0f).abs())
+                    .add(v2.max(0f).abs()).add(v3.max(0f).abs()).intoArray(sums, so + p);
+        }
+    }
+
     @Override
     public boolean packChannels(float[] x, int offset, int channels, int plane, long[] out, int outOffset, int outStride) {
+        return pack(x, offset, channels, plane, out, outOffset, outStride, null, 0);
+    }
+
+    @Override
+    public void packChannelsAndSums(float[] x, int offset, int channels, int plane, long[] out, int outOffset,
+                                    int outStride, float[] sums, int sumOffset) {
+        pack(x, offset, channels, plane, out, outOffset, outStride, sums, sumOffset);
+    }
+
+    /** {@link #packChannels}, and with {@code sums} not null the sums of {@link #packChannelsAndSums}. */
+    private boolean pack(float[] x, int offset, int channels, int plane, long[] out, int outOffset, int outStride,
+                         float[] sums, int sumOffset) {
         int vecEnd = plane - plane % V;
         boolean signs = true;
         for (int c0 = 0; c0 < channels; c0 += 64) {
@@ -521,7 +567,7 @@ public final class VectorBinaryGemm implements BinaryGemm {
             // Pixels in tiles, channel by channel within a tile. Walking all 64 channels at one
             // pixel instead reads 64 rows a plane apart; for planes of a few thousand pixels
             // those rows fall in a handful of L1 sets and evict each other (3 ns a float on a
-            // 112x112 plane, 10x slower). A tile's words stay in L1 between channels.
+            // 112x112 plane, 10x slower). A tile's words (and sums) stay in L1 between channels.
             for (int t0 = 0; t0 < vecEnd; t0 += PACK_TILE) {
                 int t1 = Math.min(vecEnd, t0 + PACK_TILE);
                 for (int p = t0; p < t1; p += V) {
@@ -529,15 +575,27 @@ public final class VectorBinaryGemm implements BinaryGemm {
                 }
                 int c = c0;
                 for (; c + 4 <= c1; c += 4) {
-                    signs &= packTile4(x, offset + c * plane, plane, out, o, t0, t1, c & 63);
+                    int src = offset + c * plane;
+                    if (sums == null) {
+                        signs &= packTile4(x, src, plane, out, o, t0, t1, c & 63);
+                    } else {
+                        packTile4Sums(x, src, plane, out, o, t0, t1, c & 63, sums, sumOffset);
+                    }
                 }
                 for (; c < c1; c++) {
-                    signs &= packTile(x, offset + c * plane, out, o, t0, t1, 1L << (c & 63));
+                    if (sums == null) {
+                        signs &= packTile(x, offset + c * plane, out, o, t0, t1, 1L << (c & 63));
+                    } else {
+                        packTileSums(x, offset + c * plane, out, o, t0, t1, 1L << (c & 63), sums, sumOffset);
+                    }
                 }
             }
         }
         if (vecEnd < plane) {
             signs &= BinaryGemm.packChannelsScalar(x, offset, channels, plane, vecEnd, plane, out, outOffset, outStride);
+            if (sums != null) {
+                BinaryGemm.addReluSumsScalar(x, offset, channels, plane, vecEnd, plane, sums, sumOffset);
+            }
         }
         return signs;
     }

@@ -275,4 +275,47 @@ class PackedSignsTest {
             assertArrayEquals(dense.run(x, rows, bias), dense.run(packed, bias), what);
         }
     }
+
+    /**
+     * Signs and channel sums in one pass (a Binarize fused with the activation scales of the
+     * same activation): the words {@link PackedSigns#pack} gives, and the sums of |Relu(x)|
+     * that {@code ActivationScales} takes of a Relu's output, bit for bit, also where x holds
+     * NaN, signed zeros, infinities and subnormals; for channel counts crossing the four-channel
+     * steps and the 64-channel words, planes crossing the vector lanes and the packer's tiles.
+     */
+    @ParameterizedTest
+    @MethodSource("implementations")
+    void signsAndChannelSumsInOnePass(BinaryGemm gemm) {
+        Random rnd = new Random(5);
+        float[] special = {Float.NaN, -0f, 0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1e-40f, -1e-40f};
+        for (int channels : new int[] {1, 3, 4, 5, 64, 67, 130}) {
+            for (int plane : new int[] {1, 7, 8, 17, 257, 600}) {
+                int n = 2;
+                int[] shape = {n, channels, plane};
+                float[] x = new float[n * channels * plane];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = rnd.nextInt(50) == 0 ? special[rnd.nextInt(special.length)] : (float) rnd.nextGaussian();
+                }
+                float[] sums = new float[n * plane];
+                PackedSigns s = PackedSigns.packWithSums(x, shape, gemm, sums);
+                String what = gemm.name() + " c" + channels + " plane " + plane;
+                assertArrayEquals(PackedSigns.pack(x, shape, Kernels.scalarBinaryGemm()).words, s.words, what);
+                float[] relu = new float[x.length];
+                for (int i = 0; i < x.length; i++) {
+                    relu[i] = Math.max(x[i], 0f);
+                }
+                float[] expected = new float[n * plane];
+                for (int i = 0; i < n; i++) {
+                    for (int c = 0; c < channels; c++) {
+                        for (int p = 0; p < plane; p++) {
+                            expected[i * plane + p] += Math.abs(relu[(i * channels + c) * plane + p]);
+                        }
+                    }
+                }
+                for (int i = 0; i < expected.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(sums[i]), what + " at " + i);
+                }
+            }
+        }
+    }
 }
