@@ -99,4 +99,29 @@ class FloatPassesTest {
             }
         }
     }
+
+    @Test
+    void addDoublesAgreesBitForBit() {
+        FloatPasses vector = Kernels.vectorFloatPasses();
+        assumeTrue(vector != null, "Vector API not present");
+        FloatPasses scalar = Kernels.scalarFloatPasses();
+        Random rnd = new Random(10);
+        for (int n : new int[] {0, 1, 7, 8, 9, 33, 3364}) {
+            double[] x = new double[n + 4];
+            double[] acc = new double[n + 3];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = rnd.nextInt(9) == 0 ? Double.NaN : Math.scalb(rnd.nextDouble(), rnd.nextInt(80) - 40);
+            }
+            for (int i = 0; i < acc.length; i++) {
+                acc[i] = Math.scalb(rnd.nextDouble(), rnd.nextInt(80) - 40);
+            }
+            double[] as = acc.clone();
+            double[] av = acc.clone();
+            scalar.addDoubles(x, 4, as, 3, n);
+            vector.addDoubles(x, 4, av, 3, n);
+            for (int i = 0; i < as.length; i++) {
+                assertEquals(Double.doubleToRawLongBits(as[i]), Double.doubleToRawLongBits(av[i]), "n " + n + " at " + i);
+            }
+        }
+    }
 }

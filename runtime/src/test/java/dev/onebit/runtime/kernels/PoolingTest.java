@@ -178,7 +178,6 @@ class PoolingTest {
         }
     }
 
-    /** The two passes of the contiguous-tap path, Vector API against portable, tails included. */
     /**
      * The 2x2 stride-2 pool's tournament against the sequential reference on both engines,
      * row widths on every path (scalar, half and full vectors, overlapping last steps), odd
@@ -216,6 +215,7 @@ class PoolingTest {
         }
     }
 
+    /** The two passes of the contiguous-tap path, Vector API against portable, tails included. */
     @Test
     void shiftedMaxAndDeinterleaveAgreeBitForBit() {
         FloatPasses vector = Kernels.vectorFloatPasses();
