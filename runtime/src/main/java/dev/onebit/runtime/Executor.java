@@ -46,7 +46,7 @@ public final class Executor {
     /** The arrays of the constants, by identity: never recycled (see {@link Buffers}). */
     private final Set<float[]> constantArrays = java.util.Collections.newSetFromMap(new ConcurrentHashMap<>());
     private final OpRegistry registry;
-    /** Values of the graph that the fused schedule ({@link ScaleFusion}) does not compute. */
+    /** Values of the graph that the fused schedule ({@link ScaleFusion}, {@link AddFusion}) does not compute. */
     private final Set<String> fusedAway;
     /** The graph without fusions, made when a run asks for a value in {@link #fusedAway}. */
     private volatile Executor literal;
@@ -88,12 +88,15 @@ public final class Executor {
         Set<String> outputNames = new java.util.HashSet<>();
         graph.outputs().forEach(o -> outputNames.add(o.name()));
         if (fuse) {
-            ScaleFusion.Schedule fused = ScaleFusion.apply(nodes, kernels, outputNames);
+            Schedule scales = ScaleFusion.apply(nodes, kernels, outputNames);
+            Schedule adds = AddFusion.apply(scales.nodes(), scales.kernels(), outputNames);
             nodes.clear();
-            nodes.addAll(fused.nodes());
+            nodes.addAll(adds.nodes());
             kernels.clear();
-            kernels.addAll(fused.kernels());
-            fusedAway = fused.dropped();
+            kernels.addAll(adds.kernels());
+            Set<String> away = new java.util.HashSet<>(scales.dropped());
+            away.addAll(adds.dropped());
+            fusedAway = Set.copyOf(away);
         } else {
             fusedAway = Set.of();
         }
@@ -252,7 +255,7 @@ public final class Executor {
         return runOnce(shapeOnlyInputs, null, true, null);
     }
 
-    /** This graph on the same registry without {@link ScaleFusion}: every value computed. */
+    /** This graph on the same registry without fusions: every value computed. */
     private Executor literal() {
         Executor e = literal;
         if (e == null) {

@@ -35,19 +35,6 @@ final class ScaleFusion {
     }
 
     /**
-     * A schedule with the fusions made.
-     *
-     * @param dropped the values the schedule no longer computes (outputs of left-out Relus)
-     */
-    record Schedule(List<Node> nodes, List<Kernel> kernels, Set<String> dropped) {
-    }
-
-    /** True for a fused node of a schedule. */
-    static boolean isFused(Node n) {
-        return n.domain().equals(OpRegistry.ONEBIT_DOMAIN) && n.opType().equals(OP_TYPE);
-    }
-
-    /**
      * Fuses every Binarize (packing kernel) of a value z with the ActivationScales of Relu(z).
      *
      * @param nodes the scheduled nodes in execution order

@@ -46,7 +46,7 @@ final class SignPlan {
                 case "Binarize" -> Role.BINARIZE;
                 // Emits as a Binarize does, but reads floats: its scales need magnitudes.
                 case ScaleFusion.OP_TYPE -> Role.SCALED_BINARIZE;
-                case "BinaryConv", "BinaryMatMul" -> Role.LAYER;
+                case "BinaryConv", "BinaryMatMul", AddFusion.OP_TYPE -> Role.LAYER;
                 default -> Role.NONE;
             };
         }

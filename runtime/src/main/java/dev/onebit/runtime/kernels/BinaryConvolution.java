@@ -200,10 +200,33 @@ public final class BinaryConvolution {
      * layout must be the channel layout of {@code xShape}.
      */
     public float[] run(PackedSigns x, int[] xShape, float[] scale, float[] bias) {
-        return run(null, requireLayout(x, xShape), xShape, scale, bias);
+        return run(null, requireLayout(x, xShape), xShape, scale, bias, null, false);
+    }
+
+    /**
+     * The layer's output plus a residual of the output's shape, as an Add of the two computes
+     * it ({@code y + residual}, or {@code residual + y} when {@code residualFirst}): each
+     * channel's sum is taken right after that channel's output step, while its row is in
+     * cache, instead of in a pass of its own over the whole output (ResNet's and Bi-Real's
+     * shortcuts). The input as floats (xs null) or as packed signs in the channel layout.
+     *
+     * @return a new array, or null when the float input is not all ±1
+     */
+    public float[] runPlus(float[] x, PackedSigns xs, int[] xShape, float[] scale, float[] bias, float[] residual,
+                           boolean residualFirst) {
+        if (residual.length != Math.multiplyExact(xShape[0] * m, plan(xShape).opos)) {
+            throw new IllegalArgumentException("residual has " + residual.length + " values, the output "
+                    + Arrays.toString(outputShape(xShape)));
+        }
+        return run(x, xs == null ? null : requireLayout(xs, xShape), xShape, scale, bias, residual, residualFirst);
     }
 
     private float[] run(float[] x, PackedSigns xs, int[] xShape, float[] scale, float[] bias) {
+        return run(x, xs, xShape, scale, bias, null, false);
+    }
+
+    private float[] run(float[] x, PackedSigns xs, int[] xShape, float[] scale, float[] bias, float[] residual,
+                        boolean residualFirst) {
         Plan pl = plan(xShape);
         int n = xShape[0];
         int opos = pl.opos;
@@ -217,6 +240,7 @@ public final class BinaryConvolution {
             return null;
         }
         Scratch s = SCRATCH.get();
+        FloatPasses passes = Kernels.floatPasses();
         float[] y = null;
         for (int img = 0; img < n; img++) {
             if (!pack(x, xs, img, pl, s)) {
@@ -230,6 +254,14 @@ public final class BinaryConvolution {
                 int[] pop = groupPopcounts(pl, g, s);
                 for (int oi = 0; oi < mg; oi++) {
                     affine(pl, g, oi, pop, img, scale, bias, y);
+                    if (residual != null) {
+                        int at = (img * m + g * mg + oi) * opos;
+                        if (residualFirst) {
+                            passes.add(residual, at, y, at, y, at, opos);
+                        } else {
+                            passes.add(y, at, residual, at, y, at, opos);
+                        }
+                    }
                 }
             }
         }

@@ -185,6 +185,21 @@ public interface FloatPasses {
         addDoublesScalar(x, xOffset, acc, accOffset, 0, n);
     }
 
+    /**
+     * {@code z[zOffset + i] = a[aOffset + i] + b[bOffset + i]} for {@code i < n}, as ONNX Add
+     * computes it; z may be a or b at the same offset (an in-place sum).
+     */
+    default void add(float[] a, int aOffset, float[] b, int bOffset, float[] z, int zOffset, int n) {
+        addScalar(a, aOffset, b, bOffset, z, zOffset, 0, n);
+    }
+
+    /** The scalar {@link #add} for {@code i} in {@code i0..n-1}. */
+    static void addScalar(float[] a, int aOffset, float[] b, int bOffset, float[] z, int zOffset, int i0, int n) {
+        for (int i = i0; i < n; i++) {
+            z[zOffset + i] = a[aOffset + i] + b[bOffset + i];
+        }
+    }
+
     /** The scalar {@link #addDoubles} for {@code i} in {@code i0..n-1}. */
     static void addDoublesScalar(double[] x, int xOffset, double[] acc, int accOffset, int i0, int n) {
         for (int i = i0; i < n; i++) {

@@ -5,7 +5,7 @@ import dev.onebit.ir.Tensor;
 import dev.onebit.runtime.Kernel;
 import dev.onebit.runtime.NodeContext;
 import dev.onebit.runtime.PackedSigns;
-import dev.onebit.runtime.SignKernel;
+import dev.onebit.runtime.ResidualKernel;
 import dev.onebit.runtime.Value;
 import dev.onebit.runtime.kernels.BinaryConvolution;
 import dev.onebit.runtime.kernels.Convolution;
@@ -72,7 +72,30 @@ final class BinaryConvOp {
             }
         }
         BinaryConvolution xnorConv = fast;
-        Kernel kernel = new SignKernel() {
+        Kernel kernel = new ResidualKernel() {
+            @Override
+            public Value runPlus(Value[] inputs, Value residual, boolean residualFirst) {
+                Value x = inputs[0];
+                Value scale = FloatArgs.optionalFloat(ctx, inputs, 4, "scale");
+                if (xnorConv == null || x == null || residual == null || !residual.isFloat() || !residual.hasData()
+                        || x.rank() < 3 || x.signs != null && !x.signs.isChannelLayoutOf(x.shape)
+                        || x.signs == null && !x.isFloat()) {
+                    return null;
+                }
+                try {
+                    int[] shape = shapes.outputShape(x.shape, wShape);
+                    if (!Arrays.equals(shape, residual.shape)) {
+                        return null;
+                    }
+                    checkScale(scale, shape);
+                    float[] y = xnorConv.runPlus(x.floats, x.signs, x.shape, scale == null ? null : scale.floats,
+                            biasValues, residual.floats, residualFirst);
+                    return y == null ? null : Value.ofFloats(shape, y);
+                } catch (IllegalArgumentException | ArithmeticException e) {
+                    throw ctx.error(e.getMessage());
+                }
+            }
+
             @Override
             public Value[] runSigns(Value[] inputs) {
                 Value x = inputs[0];

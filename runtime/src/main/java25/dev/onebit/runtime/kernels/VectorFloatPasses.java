@@ -309,6 +309,18 @@ public final class VectorFloatPasses implements FloatPasses {
     }
 
     @Override
+    public void add(float[] a, int aOffset, float[] b, int bOffset, float[] z, int zOffset, int n) {
+        int fl = F.length();
+        int end = F.loopBound(n);
+        int i = 0;
+        for (; i < end; i += fl) {
+            FloatVector.fromArray(F, a, aOffset + i).add(FloatVector.fromArray(F, b, bOffset + i))
+                    .intoArray(z, zOffset + i);
+        }
+        FloatPasses.addScalar(a, aOffset, b, bOffset, z, zOffset, i, n);
+    }
+
+    @Override
     public void addDoubles(double[] x, int xOffset, double[] acc, int accOffset, int n) {
         int dl = D.length();
         int end = D.loopBound(n);

@@ -1,6 +1,7 @@
 package dev.onebit.runtime.kernels;
 
 import dev.onebit.ir.Tensor;
+import dev.onebit.runtime.PackedSigns;
 import dev.onebit.runtime.ops.BinaryOps;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -203,6 +204,38 @@ class BinaryConvolutionTest {
             assertArrayEquals(new int[] {c.n(), c.group() * c.mg()},
                     Arrays.copyOf(conv.outputShape(c.xShape()), 2), c.toString());
             i++;
+        }
+    }
+
+    /**
+     * The output with a residual added in the output step is the output, then an Add of the
+     * residual, bit for bit: on both engines, with floats and packed inputs, the residual
+     * first or second, and NaN and infinite residuals.
+     */
+    @ParameterizedTest
+    @MethodSource("implementations")
+    void runPlusIsTheOutputThenAnAdd(BinaryGemm gemm) {
+        Random rnd = new Random(31);
+        float[] special = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0f};
+        int i = 0;
+        for (Case c : cases(13, 60)) {
+            var conv = new BinaryConvolution(gemm, c.params(), c.b(), c.alpha(), 1 + i % 3, 0);
+            float[] scale = scaleFor(c, i++);
+            float[] y = conv.run(c.x(), c.xShape(), scale, c.bias());
+            float[] residual = new float[y.length];
+            for (int k = 0; k < residual.length; k++) {
+                residual[k] = rnd.nextInt(40) == 0 ? special[rnd.nextInt(special.length)] : (float) rnd.nextGaussian();
+            }
+            float[] yPlusR = new float[y.length];
+            float[] rPlusY = new float[y.length];
+            for (int k = 0; k < y.length; k++) {
+                yPlusR[k] = y[k] + residual[k];
+                rPlusY[k] = residual[k] + y[k];
+            }
+            PackedSigns packed = PackedSigns.pack(c.x(), c.xShape(), gemm);
+            assertArrayEquals(yPlusR, conv.runPlus(c.x(), null, c.xShape(), scale, c.bias(), residual, false), c.toString());
+            assertArrayEquals(rPlusY, conv.runPlus(null, packed, c.xShape(), scale, c.bias(), residual, true),
+                    "packed, " + c);
         }
     }
 
