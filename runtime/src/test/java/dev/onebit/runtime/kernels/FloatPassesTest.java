@@ -124,4 +124,27 @@ class FloatPassesTest {
             }
         }
     }
+
+    /** The sum of two rows, in place or not, vector against scalar (special values included). */
+    @Test
+    void addAgreesBitForBit() {
+        FloatPasses vector = Kernels.vectorFloatPasses();
+        assumeTrue(vector != null, "Vector API not present");
+        FloatPasses scalar = Kernels.scalarFloatPasses();
+        Random rnd = new Random(11);
+        for (int n : new int[] {0, 1, 15, 16, 33, 784}) {
+            float[] a = values(rnd, n + 2);
+            float[] b = values(rnd, n + 5);
+            float[] zs = new float[n + 1];
+            float[] zv = new float[n + 1];
+            scalar.add(a, 2, b, 5, zs, 1, n);
+            vector.add(a, 2, b, 5, zv, 1, n);
+            assertSameBits(zs, zv, "n " + n);
+            float[] inPlace = a.clone();
+            vector.add(inPlace, 2, b, 5, inPlace, 2, n);
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToRawIntBits(zs[1 + i]), Float.floatToRawIntBits(inPlace[2 + i]), "in place " + i);
+            }
+        }
+    }
 }
