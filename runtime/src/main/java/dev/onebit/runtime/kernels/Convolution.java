@@ -224,14 +224,20 @@ public final class Convolution {
 
     /** Longest dot product (input channels x taps) that {@link #shallow} computes. */
     static final int SHALLOW_DEPTH = 32;
+    /** Narrowest output row that {@link #shallow} computes: one 512-bit vector of floats. */
+    static final int SHALLOW_MIN_ROW = 16;
 
     /**
-     * True for a first layer's conv: 2-D, one group, stride and dilation 1, and a dot product of
-     * at most {@value #SHALLOW_DEPTH} (a 3x3 conv of a gray or RGB image). The GEMM spends more
-     * on its tiles' set-up and transposing stores than on 9 or 27 multiply-adds per output.
+     * True for a first layer's conv: 2-D, one group, a window larger than 1x1, stride and
+     * dilation 1, a dot product of at most {@value #SHALLOW_DEPTH} (a 3x3 conv of a gray or RGB
+     * image) and output rows of at least {@value #SHALLOW_MIN_ROW}. The GEMM spends more on its
+     * tiles' set-up and transposing stores than on 9 or 27 multiply-adds per output, but the
+     * row sums of a narrower row run scalar: a 1x1 conv 32 -> 64 at 14x14 (Bi-Real's real
+     * shortcut in the vgg sample) took 250 us that way, 17 us through the GEMM.
      */
     static boolean isShallow(ConvGeometry g, int group, int cg) {
-        return g.rank() == 2 && group == 1 && cg * g.kernelCount() <= SHALLOW_DEPTH
+        return g.rank() == 2 && group == 1 && g.kernelCount() > 1 && cg * g.kernelCount() <= SHALLOW_DEPTH
+                && g.out[1] >= SHALLOW_MIN_ROW
                 && g.strides[0] == 1 && g.strides[1] == 1 && g.dilations[0] == 1 && g.dilations[1] == 1;
     }
 

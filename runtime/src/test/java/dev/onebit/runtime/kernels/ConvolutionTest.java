@@ -8,6 +8,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Fast Conv against the literal ONNX formula on many random configurations. */
@@ -53,7 +54,7 @@ class ConvolutionTest {
     @MethodSource("implementations")
     void shallowFirstLayersMatchReference(FloatGemm gemm) {
         Random rnd = new Random(45);
-        int[][] shapes = {{1, 32, 28, 28}, {3, 16, 13, 9}, {2, 5, 3, 7}};
+        int[][] shapes = {{1, 32, 28, 28}, {3, 16, 13, 19}, {2, 5, 3, 17}};
         long[][] pads = {{1, 1, 1, 1}, {1, 0, 2, 1}, {0, 1, 0, 2}};
         for (int t = 0; t < shapes.length; t++) {
             int c = shapes[t][0];
@@ -63,6 +64,12 @@ class ConvolutionTest {
             ConvGeometry g = ConvGeometry.of(new int[] {xShape[2], xShape[3]}, new int[] {3, 3}, null, null, pads[t],
                     "NOTSET", false);
             assertTrue(Convolution.isShallow(g, 1, c), "case " + t + " is shallow");
+            ConvGeometry narrow = ConvGeometry.of(new int[] {xShape[2], 15}, new int[] {3, 3}, null, null,
+                    new long[] {1, 1, 1, 1}, "NOTSET", false);
+            assertFalse(Convolution.isShallow(narrow, 1, c), "rows of 15 go through the GEMM");
+            ConvGeometry pointwise = ConvGeometry.of(new int[] {xShape[2], xShape[3]}, new int[] {1, 1}, null, null,
+                    null, "NOTSET", false);
+            assertFalse(Convolution.isShallow(pointwise, 1, c), "1x1 convs go through the GEMM");
             float[] x = Close.random(rnd, count(xShape));
             float[] w = Close.random(rnd, count(wShape));
             float[] bias = t == 1 ? null : Close.random(rnd, m);
