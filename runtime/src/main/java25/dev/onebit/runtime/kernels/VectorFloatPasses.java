@@ -2,15 +2,14 @@ package dev.onebit.runtime.kernels;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link FloatPasses} on the Vector API: window maxima as one gather per tap for a vector of
- * outputs, or as one plain load per tap for shifted rows, even/odd splits by narrowing float
- * pairs read as longs, and the absolute-value sums lane for lane. Loaded reflectively by {@link Kernels}
+ * outputs, or as one plain load per tap for shifted rows, even/odd splits by two-vector
+ * selects, and the absolute-value sums lane for lane. Loaded reflectively by {@link Kernels}
  * only when {@code jdk.incubator.vector} is present.
  */
 public final class VectorFloatPasses implements FloatPasses {
@@ -19,42 +18,22 @@ public final class VectorFloatPasses implements FloatPasses {
     /** Half the preferred width, for rows too short for {@link #F} (at least 4 lanes, or null). */
     private static final VectorSpecies<Float> H = F.vectorBitSize() >= 256
             ? VectorSpecies.of(float.class, VectorShape.forBitSize(F.vectorBitSize() / 2)) : null;
-    /**
-     * A quarter of the preferred width when that is at least four lanes (512-bit vectors), for
-     * the 7-wide rows of a pooled 14x14 map; else null.
-     */
-    private static final VectorSpecies<Float> Q = F.vectorBitSize() >= 512
-            ? VectorSpecies.of(float.class, VectorShape.forBitSize(F.vectorBitSize() / 4)) : null;
-    /** Int lanes as wide as {@link #H} and {@link #Q}: what a vector's float pairs narrow to. */
-    private static final VectorSpecies<Integer> HI = H == null ? null : H.withLanes(int.class);
-    private static final VectorSpecies<Integer> QI = Q == null ? null : Q.withLanes(int.class);
+    /** Lane indexes 0, 2, 4... and 1, 3, 5... into the concatenation of two vectors. */
+    private static final FloatVector F_EVEN = FloatVector.fromArray(F, steps(F.length(), 0), 0);
+    private static final FloatVector F_ODD = FloatVector.fromArray(F, steps(F.length(), 1), 0);
+    private static final FloatVector H_EVEN = H == null ? null : FloatVector.fromArray(H, steps(H.length(), 0), 0);
+    private static final FloatVector H_ODD = H == null ? null : FloatVector.fromArray(H, steps(H.length(), 1), 0);
+    /** Four lanes, for the 7-wide rows of a pooled 14x14 map. */
+    private static final VectorSpecies<Float> Q = FloatVector.SPECIES_128;
+    private static final FloatVector Q_EVEN = FloatVector.fromArray(Q, steps(Q.length(), 0), 0);
+    private static final FloatVector Q_ODD = FloatVector.fromArray(Q, steps(Q.length(), 1), 0);
 
-    /*
-     * Even and odd lanes: a float vector read as longs holds one pair per long lane, the even
-     * float in the low half (the Vector API reinterprets in little-endian order); narrowing the
-     * longs to ints keeps the even floats, narrowing them shifted right by 32 the odd ones. A
-     * narrowing and a shift per half, where the two-vector selects used before cost a float
-     * to index conversion each and ran 1.5 to 2 times slower (vgg's 32@28 pool 4.1 -> 2.8 us,
-     * 64@14 7.3 -> 3.9 us in a harness). One method per species: C2 intrinsifies the vector
-     * operations only with the species a constant.
-     */
-
-    private static FloatVector evensOfF(FloatVector v) {
-        return ((IntVector) v.reinterpretAsLongs().convertShape(VectorOperators.L2I, HI, 0)).reinterpretAsFloats();
-    }
-
-    private static FloatVector oddsOfF(FloatVector v) {
-        return ((IntVector) v.reinterpretAsLongs().lanewise(VectorOperators.LSHR, 32)
-                .convertShape(VectorOperators.L2I, HI, 0)).reinterpretAsFloats();
-    }
-
-    private static FloatVector evensOfH(FloatVector v) {
-        return ((IntVector) v.reinterpretAsLongs().convertShape(VectorOperators.L2I, QI, 0)).reinterpretAsFloats();
-    }
-
-    private static FloatVector oddsOfH(FloatVector v) {
-        return ((IntVector) v.reinterpretAsLongs().lanewise(VectorOperators.LSHR, 32)
-                .convertShape(VectorOperators.L2I, QI, 0)).reinterpretAsFloats();
+    private static float[] steps(int n, int first) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = first + 2 * i;
+        }
+        return a;
     }
 
     /** Creates the implementation; it holds no state. */
@@ -152,15 +131,15 @@ public final class VectorFloatPasses implements FloatPasses {
     }
 
     /**
-     * A vector in, its even and its odd lanes out as half-width vectors; the last step ends at
-     * the last pair and overlaps the one before (the same copies again). Rows shorter than a
-     * vector take the half width (on 512-bit vectors), then scalar.
+     * Two vectors in, their even and their odd lanes out, by two-vector selects; the last step
+     * ends at the last pair and overlaps the one before (the same copies again). Rows shorter
+     * than two vectors take the half width, then scalar.
      */
     @Override
     public void deinterleave(float[] x, int xOffset, int n, float[] y, int evenOffset, int oddOffset) {
-        if (H != null && n >= F.length()) {
+        if (n >= 2 * F.length()) {
             deinterleaveF(x, xOffset, n, y, evenOffset, oddOffset);
-        } else if (Q != null && n >= H.length()) {
+        } else if (H != null && n >= 2 * H.length()) {
             deinterleaveH(x, xOffset, n, y, evenOffset, oddOffset);
         } else {
             FloatPasses.deinterleaveScalar(x, xOffset, 0, n, y, evenOffset, oddOffset);
@@ -168,13 +147,14 @@ public final class VectorFloatPasses implements FloatPasses {
     }
 
     private static void deinterleaveF(float[] x, int xOffset, int n, float[] y, int evenOffset, int oddOffset) {
-        int k = H.length();
-        int last = (n - 2 * k) / 2;
-        for (int i0 = 0; i0 <= last + k - 1; i0 += k) {
+        int fl = F.length();
+        int last = (n - 2 * fl) / 2;
+        for (int i0 = 0; i0 <= last + fl - 1; i0 += fl) {
             int i = Math.min(i0, last);
-            FloatVector v = FloatVector.fromArray(F, x, xOffset + 2 * i);
-            evensOfF(v).intoArray(y, evenOffset + i);
-            oddsOfF(v).intoArray(y, oddOffset + i);
+            FloatVector a = FloatVector.fromArray(F, x, xOffset + 2 * i);
+            FloatVector b = FloatVector.fromArray(F, x, xOffset + 2 * i + fl);
+            F_EVEN.selectFrom(a, b).intoArray(y, evenOffset + i);
+            F_ODD.selectFrom(a, b).intoArray(y, oddOffset + i);
         }
         if ((n & 1) != 0) {
             y[evenOffset + n / 2] = x[xOffset + n - 1];
@@ -182,13 +162,14 @@ public final class VectorFloatPasses implements FloatPasses {
     }
 
     private static void deinterleaveH(float[] x, int xOffset, int n, float[] y, int evenOffset, int oddOffset) {
-        int k = Q.length();
-        int last = (n - 2 * k) / 2;
-        for (int i0 = 0; i0 <= last + k - 1; i0 += k) {
+        int fl = H.length();
+        int last = (n - 2 * fl) / 2;
+        for (int i0 = 0; i0 <= last + fl - 1; i0 += fl) {
             int i = Math.min(i0, last);
-            FloatVector v = FloatVector.fromArray(H, x, xOffset + 2 * i);
-            evensOfH(v).intoArray(y, evenOffset + i);
-            oddsOfH(v).intoArray(y, oddOffset + i);
+            FloatVector a = FloatVector.fromArray(H, x, xOffset + 2 * i);
+            FloatVector b = FloatVector.fromArray(H, x, xOffset + 2 * i + fl);
+            H_EVEN.selectFrom(a, b).intoArray(y, evenOffset + i);
+            H_ODD.selectFrom(a, b).intoArray(y, oddOffset + i);
         }
         if ((n & 1) != 0) {
             y[evenOffset + n / 2] = x[xOffset + n - 1];
@@ -196,48 +177,79 @@ public final class VectorFloatPasses implements FloatPasses {
     }
 
     /**
-     * Half a vector of outputs per step from one vector of each row split into even and odd
-     * lanes, the scalar tournament lane for lane; the last step ends at the last output and
-     * overlaps the one before. Rows shorter than half a vector take a quarter (on 512-bit
-     * vectors), then scalar.
+     * A vector of outputs per step from two vectors of each row split into even and odd lanes,
+     * the scalar tournament lane for lane; the last step ends at the last output and overlaps
+     * the one before. Rows shorter than a vector take the half width, then four lanes, then
+     * scalar. One copy per species: with the species as a parameter of one shared method C2
+     * did not intrinsify the vector operations (vgg's 32@28 pool: 6 -> 107 us).
      */
     @Override
     public void pairMax(float[] x, int a, int b, float[] y, int yOffset, int n) {
-        if (H != null && n >= H.length()) {
+        if (n >= F.length()) {
             pairMaxF(x, a, b, y, yOffset, n);
-        } else if (Q != null && n >= Q.length()) {
+        } else if (H != null && n >= H.length()) {
             pairMaxH(x, a, b, y, yOffset, n);
+        } else if (n >= Q.length() && F.length() > Q.length()) {
+            pairMaxQ(x, a, b, y, yOffset, n);
         } else {
             FloatPasses.pairMaxScalar(x, a, b, y, yOffset, 0, n);
         }
     }
 
-    /** The tournament of {@link FloatPasses#pairMaxScalar}, lane for lane. */
-    private static FloatVector pairTournament(FloatVector x00, FloatVector x01, FloatVector x10, FloatVector x11) {
-        FloatVector m1 = x00.blend(x01, x01.compare(VectorOperators.GT, x00));
-        FloatVector m2 = x10.blend(x11, x11.compare(VectorOperators.GT, x10).or(x10.test(VectorOperators.IS_NAN)));
-        return m1.blend(m2, m2.compare(VectorOperators.GT, m1));
+    private static void pairMaxQ(float[] x, int a, int b, float[] y, int yOffset, int n) {
+        int fl = Q.length();
+        int last = n - fl;
+        for (int c0 = 0; c0 <= last + fl - 1; c0 += fl) {
+            int c = Math.min(c0, last);
+            FloatVector a0 = FloatVector.fromArray(Q, x, a + 2 * c);
+            FloatVector a1 = FloatVector.fromArray(Q, x, a + 2 * c + fl);
+            FloatVector b0 = FloatVector.fromArray(Q, x, b + 2 * c);
+            FloatVector b1 = FloatVector.fromArray(Q, x, b + 2 * c + fl);
+            FloatVector x00 = Q_EVEN.selectFrom(a0, a1);
+            FloatVector x01 = Q_ODD.selectFrom(a0, a1);
+            FloatVector x10 = Q_EVEN.selectFrom(b0, b1);
+            FloatVector x11 = Q_ODD.selectFrom(b0, b1);
+            FloatVector m1 = x00.blend(x01, x01.compare(VectorOperators.GT, x00));
+            FloatVector m2 = x10.blend(x11, x11.compare(VectorOperators.GT, x10).or(x10.test(VectorOperators.IS_NAN)));
+            m1.blend(m2, m2.compare(VectorOperators.GT, m1)).intoArray(y, yOffset + c);
+        }
     }
 
     private static void pairMaxF(float[] x, int a, int b, float[] y, int yOffset, int n) {
-        int k = H.length();
-        int last = n - k;
-        for (int c0 = 0; c0 <= last + k - 1; c0 += k) {
+        int fl = F.length();
+        int last = n - fl;
+        for (int c0 = 0; c0 <= last + fl - 1; c0 += fl) {
             int c = Math.min(c0, last);
-            FloatVector top = FloatVector.fromArray(F, x, a + 2 * c);
-            FloatVector bottom = FloatVector.fromArray(F, x, b + 2 * c);
-            pairTournament(evensOfF(top), oddsOfF(top), evensOfF(bottom), oddsOfF(bottom)).intoArray(y, yOffset + c);
+            FloatVector a0 = FloatVector.fromArray(F, x, a + 2 * c);
+            FloatVector a1 = FloatVector.fromArray(F, x, a + 2 * c + fl);
+            FloatVector b0 = FloatVector.fromArray(F, x, b + 2 * c);
+            FloatVector b1 = FloatVector.fromArray(F, x, b + 2 * c + fl);
+            FloatVector x00 = F_EVEN.selectFrom(a0, a1);
+            FloatVector x01 = F_ODD.selectFrom(a0, a1);
+            FloatVector x10 = F_EVEN.selectFrom(b0, b1);
+            FloatVector x11 = F_ODD.selectFrom(b0, b1);
+            FloatVector m1 = x00.blend(x01, x01.compare(VectorOperators.GT, x00));
+            FloatVector m2 = x10.blend(x11, x11.compare(VectorOperators.GT, x10).or(x10.test(VectorOperators.IS_NAN)));
+            m1.blend(m2, m2.compare(VectorOperators.GT, m1)).intoArray(y, yOffset + c);
         }
     }
 
     private static void pairMaxH(float[] x, int a, int b, float[] y, int yOffset, int n) {
-        int k = Q.length();
-        int last = n - k;
-        for (int c0 = 0; c0 <= last + k - 1; c0 += k) {
+        int fl = H.length();
+        int last = n - fl;
+        for (int c0 = 0; c0 <= last + fl - 1; c0 += fl) {
             int c = Math.min(c0, last);
-            FloatVector top = FloatVector.fromArray(H, x, a + 2 * c);
-            FloatVector bottom = FloatVector.fromArray(H, x, b + 2 * c);
-            pairTournament(evensOfH(top), oddsOfH(top), evensOfH(bottom), oddsOfH(bottom)).intoArray(y, yOffset + c);
+            FloatVector a0 = FloatVector.fromArray(H, x, a + 2 * c);
+            FloatVector a1 = FloatVector.fromArray(H, x, a + 2 * c + fl);
+            FloatVector b0 = FloatVector.fromArray(H, x, b + 2 * c);
+            FloatVector b1 = FloatVector.fromArray(H, x, b + 2 * c + fl);
+            FloatVector x00 = H_EVEN.selectFrom(a0, a1);
+            FloatVector x01 = H_ODD.selectFrom(a0, a1);
+            FloatVector x10 = H_EVEN.selectFrom(b0, b1);
+            FloatVector x11 = H_ODD.selectFrom(b0, b1);
+            FloatVector m1 = x00.blend(x01, x01.compare(VectorOperators.GT, x00));
+            FloatVector m2 = x10.blend(x11, x11.compare(VectorOperators.GT, x10).or(x10.test(VectorOperators.IS_NAN)));
+            m1.blend(m2, m2.compare(VectorOperators.GT, m1)).intoArray(y, yOffset + c);
         }
     }
 
