@@ -22,8 +22,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Runs a {@link Graph} on the CPU in float32. Creating an executor prepares one {@link Kernel}
  * per node and evaluates once every node whose inputs are all constant; {@link #run} then only
- * does the per-input work. An executor is immutable after creation and safe to share between
- * threads.
+ * does the per-input work. Some pairs of nodes run as one, with the bits the pair gives
+ * ({@link ScaleFusion}, {@link AddFusion}); a run that asks for a value such a pair does not
+ * compute runs the graph node by node. An executor is immutable after creation and safe to
+ * share between threads.
  */
 public final class Executor {
     private final Graph graph;
@@ -223,7 +225,8 @@ public final class Executor {
 
     /**
      * The nodes that run per call (those with a non-constant input), in execution order: the
-     * indices of {@link #runProfiled}'s times.
+     * indices of {@link #runProfiled}'s times. A fused pair appears as one node of its own type
+     * ({@code Binarize+ActivationScale}, {@code BinaryConv+Add}), named after one of the pair.
      */
     public List<Node> scheduledNodes() {
         return List.copyOf(nodes);
