@@ -66,10 +66,7 @@ public final class PackedSigns {
     public static PackedSigns pack(float[] x, int[] shape, BinaryGemm gemm) {
         int images = shape[0];
         int channels = shape[1];
-        int pixels = 1;
-        for (int d = 2; d < shape.length; d++) {
-            pixels *= shape[d];
-        }
+        int pixels = pixelsOf(shape);
         PackedSigns s = allPlus(images, channels, pixels);
         int per = channels * pixels;
         for (int i = 0; i < images; i++) {
@@ -91,16 +88,22 @@ public final class PackedSigns {
     public static PackedSigns packWithSums(float[] x, int[] shape, BinaryGemm gemm, float[] sums) {
         int images = shape[0];
         int channels = shape[1];
-        int pixels = 1;
-        for (int d = 2; d < shape.length; d++) {
-            pixels *= shape[d];
-        }
+        int pixels = pixelsOf(shape);
         PackedSigns s = allPlus(images, channels, pixels);
         for (int i = 0; i < images; i++) {
             gemm.packChannelsAndSums(x, i * channels * pixels, channels, pixels, s.words, i * s.blocks * pixels, pixels,
                     sums, i * pixels);
         }
         return s;
+    }
+
+    /** Elements per channel of a value of this shape: the product of its axes after the second. */
+    static int pixelsOf(int[] shape) {
+        int pixels = 1;
+        for (int d = 2; d < shape.length; d++) {
+            pixels *= shape[d];
+        }
+        return pixels;
     }
 
     /**

@@ -141,7 +141,7 @@ final class ScaleFusion {
             if (x == null || x.signs != null || !x.isFloat() || !x.hasData() || x.rank() < 3 || x.shape[0] == 0) {
                 return run(inputs);
             }
-            float[] sums = new float[x.shape[0] * pixels(x.shape)];
+            float[] sums = new float[x.shape[0] * PackedSigns.pixelsOf(x.shape)];
             PackedSigns s = PackedSigns.packWithSums(x.floats, x.shape, Kernels.binaryGemm(), sums);
             return outputs(Value.ofSigns(x.shape, s), sums, x.shape);
         }
@@ -164,21 +164,13 @@ final class ScaleFusion {
                 }
                 return out;
             }
-            int pixels = pixels(x.shape);
+            int pixels = PackedSigns.pixelsOf(x.shape);
             float[] sums = new float[x.shape[0] * pixels];
             for (int i = 0; i < x.shape[0]; i++) {
                 BinaryGemm.addReluSumsScalar(x.floats, i * x.shape[1] * pixels, x.shape[1], pixels, 0, pixels, sums,
                         i * pixels);
             }
             return outputs(signs, sums, x.shape);
-        }
-
-        private static int pixels(int[] shape) {
-            int p = 1;
-            for (int d = 2; d < shape.length; d++) {
-                p *= shape[d];
-            }
-            return p;
         }
 
         private Value[] outputs(Value signs, float[] sums, int[] xShape) {
