@@ -84,6 +84,17 @@ public interface FloatPasses {
     }
 
     /**
+     * {@link #pairMax} for {@code rows} output rows of one plane: output row i from the input
+     * rows starting at {@code a + i * 2 * w} and {@code w} after it, into
+     * {@code y[yOffset + i * n]}. Reads only the plane's input rows, writes only its outputs.
+     */
+    default void pairMaxRows(float[] x, int a, int w, float[] y, int yOffset, int n, int rows) {
+        for (int i = 0; i < rows; i++) {
+            pairMax(x, a + 2 * i * w, a + 2 * i * w + w, y, yOffset + i * n, n);
+        }
+    }
+
+    /**
      * The scalar {@link #pairMax} for {@code c} in {@code c0..n-1}, as a tournament that gives
      * the sequential scan's result: the first pair's winner m1 (a NaN first tap stays), the
      * second pair's m2 (a NaN first tap of that pair yields to the tap after it, as the scan

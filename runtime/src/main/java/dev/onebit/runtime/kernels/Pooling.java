@@ -125,8 +125,8 @@ public final class Pooling {
     }
 
     /**
-     * The pair pool ({@link #isPairPool}) row by row: each output row from two input rows
-     * ({@link FloatPasses#pairMax}), with the general pool's bits, without the sub-plane
+     * The pair pool ({@link #isPairPool}) plane by plane, each output row from two input rows
+     * ({@link FloatPasses#pairMaxRows}), with the general pool's bits, without the sub-plane
      * copies or per-tap gathers of the general paths (vgg's 32 planes 28x28: 11.8 -> 6.1 us).
      */
     static void pairPool(float[] x, ConvGeometry g, int planes, float[] y, FloatPasses passes) {
@@ -135,12 +135,7 @@ public final class Pooling {
         int oh = g.out[0];
         int ow = g.out[1];
         for (int p = 0; p < planes; p++) {
-            int xb = p * h * w;
-            int yb = p * oh * ow;
-            for (int r = 0; r < oh; r++) {
-                int a = xb + 2 * r * w;
-                passes.pairMax(x, a, a + w, y, yb + r * ow, ow);
-            }
+            passes.pairMaxRows(x, p * h * w, w, y, p * oh * ow, ow, oh);
         }
     }
 
