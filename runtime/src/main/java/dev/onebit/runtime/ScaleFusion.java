@@ -50,7 +50,7 @@ final class ScaleFusion {
                 }
             }
         }
-        // Per fused Binarize (by index): the fused node and kernel; the indices left out.
+        // The fused nodes and kernels by the index they take; the indices of the nodes left out.
         Map<Integer, Node> fusedNodes = new LinkedHashMap<>();
         Map<Integer, Kernel> fusedKernels = new HashMap<>();
         Set<Integer> removed = new HashSet<>();
