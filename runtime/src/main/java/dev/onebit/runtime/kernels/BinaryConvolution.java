@@ -574,8 +574,15 @@ public final class BinaryConvolution {
                 for (int t = 0; t < kc; t++) {
                     int slot = t % tapsPerWord;
                     int at = out + t / tapsPerWord * pc;
+                    int run = pl.runStart[t * pl.panels + p];
                     if (slot == 0) {
-                        gemm.gather(planar, gBase, src, t * ldc + j0, cols, at, pc);
+                        if (run >= 0) {
+                            System.arraycopy(planar, gBase + run, cols, at, pc);
+                        } else {
+                            gemm.gather(planar, gBase, src, t * ldc + j0, cols, at, pc);
+                        }
+                    } else if (run >= 0) {
+                        gemm.orShifted(planar, gBase + run, slot * cg, cols, at, pc);
                     } else {
                         gemm.gatherShifted(planar, gBase, src, t * ldc + j0, slot * cg, cols, at, pc);
                     }
@@ -584,8 +591,13 @@ public final class BinaryConvolution {
             }
             for (int t = 0; t < kc; t++) {
                 int sb = t * ldc + j0;
+                int run = pl.runStart[t * pl.panels + p];
                 for (int w = 0; w < blocks; w++, out += pc) {
-                    gemm.gather(planar, gBase + w * stride, src, sb, cols, out, pc);
+                    if (run >= 0) {
+                        System.arraycopy(planar, gBase + w * stride + run, cols, out, pc);
+                    } else {
+                        gemm.gather(planar, gBase + w * stride, src, sb, cols, out, pc);
+                    }
                 }
             }
         }
@@ -611,6 +623,14 @@ public final class BinaryConvolution {
         final int ldc;
         /** [tap][ldc]: source pixel of each (tap, position), or hw (the zero word) when padded or past the end. */
         final int[] src;
+        /**
+         * [tap][panel]: the source pixel of the panel's first position when the panel's sources
+         * for that tap are consecutive real pixels (a panel inside the map at stride 1, most of
+         * them), else -1. Such a panel's words are copied, not gathered (a vector gather, with
+         * the bounds check of its index vector, per 8 words): packed in, signs out, 32->32 @28
+         * 19.6 -> 18.2 us, 64->64 @56 167 -> 159 us, 256->256 @14 123 -> 121 us in a harness.
+         */
+        final int[] runStart;
         /** Positions with at least one padded tap, and the index of their class of padded taps. */
         final int[] border;
         final int[] borderClass;
@@ -654,6 +674,18 @@ public final class BinaryConvolution {
                 if (padded != null) {
                     borderAll[nb] = j;
                     classAll[nb++] = classes.computeIfAbsent(padded, k -> classes.size());
+                }
+            }
+            this.runStart = new int[kc * panels];
+            for (int tap = 0; tap < kc; tap++) {
+                for (int p = 0; p < panels; p++) {
+                    int at = tap * ldc + p * pc;
+                    int first = src[at];
+                    boolean run = p * pc + pc <= opos && first + pc <= hw;
+                    for (int k = 1; k < pc && run; k++) {
+                        run = src[at + k] == first + k;
+                    }
+                    runStart[tap * panels + p] = run ? first : -1;
                 }
             }
             this.border = Arrays.copyOf(borderAll, nb);

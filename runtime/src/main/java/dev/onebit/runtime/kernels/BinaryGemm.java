@@ -108,6 +108,21 @@ public interface BinaryGemm {
         }
     }
 
+    /**
+     * {@link #gatherShifted} of consecutive words: {@code out[outOffset + i] |= words[from + i] << shift}
+     * for {@code i < n}, {@code shift} 1 to 63.
+     */
+    default void orShifted(long[] words, int from, int shift, long[] out, int outOffset, int n) {
+        orShiftedScalar(words, from, shift, out, outOffset, 0, n);
+    }
+
+    /** The scalar {@link #orShifted} for {@code i} in {@code i0..n-1}. */
+    static void orShiftedScalar(long[] words, int from, int shift, long[] out, int outOffset, int i0, int n) {
+        for (int i = i0; i < n; i++) {
+            out[outOffset + i] |= words[from + i] << shift;
+        }
+    }
+
     /** The scalar {@link #gather} for {@code i} in {@code i0..n-1}, shared by implementations for their tails. */
     static void gatherScalar(long[] words, int base, int[] index, int indexOffset, long[] out, int outOffset, int i0, int n) {
         for (int i = i0; i < n; i++) {

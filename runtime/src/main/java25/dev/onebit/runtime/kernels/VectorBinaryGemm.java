@@ -334,6 +334,16 @@ public final class VectorBinaryGemm implements BinaryGemm {
     }
 
     @Override
+    public void orShifted(long[] words, int from, int shift, long[] out, int outOffset, int n) {
+        int i = 0;
+        for (int end = L.loopBound(n); i < end; i += V) {
+            LongVector.fromArray(L, words, from + i).lanewise(VectorOperators.LSHL, shift)
+                    .lanewise(VectorOperators.OR, LongVector.fromArray(L, out, outOffset + i)).intoArray(out, outOffset + i);
+        }
+        BinaryGemm.orShiftedScalar(words, from, shift, out, outOffset, i, n);
+    }
+
+    @Override
     public void affine(int[] pop, int popOffset, int full, float alpha, float[] scale, int scaleOffset, float add,
                        float[] y, int yOffset, int n) {
         int fl = FW.length();
