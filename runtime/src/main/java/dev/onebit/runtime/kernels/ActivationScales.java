@@ -69,7 +69,7 @@ public final class ActivationScales {
      * zero-padded plane just large enough for every window, so that both passes run as long
      * loops over the flat padded plane that the compiler vectorizes (row by row, a 28- or
      * 56-wide row mostly ran in the scalar remainder of its vector loop: 3.4 us for one 28x28
-     * plane, 0.6 us now): first every stride-1 window sum along the rows, then those sums down
+     * plane, 1.7 us now): first every stride-1 window sum along the rows, then those sums down
      * the columns, then the divide; the strided outputs are picked at the end. Padded taps add
      * +0.0, which leaves the non-negative sums (or NaN) as they were, so the bits are those of
      * summing each window's inside taps, row sums in double, in row-major order.
