@@ -208,21 +208,10 @@ public final class VectorFloatPasses implements FloatPasses {
             FloatPasses.super.pairMaxRows(x, a, w, y, yOffset, n, rows);
             return;
         }
-        int fl = H.length();
         for (int i = 0; i < rows - 1; i++) {
             int top = a + 2 * i * w;
-            int bottom = top + w;
-            FloatVector a0 = FloatVector.fromArray(H, x, top);
-            FloatVector a1 = FloatVector.fromArray(H, x, top + fl);
-            FloatVector b0 = FloatVector.fromArray(H, x, bottom);
-            FloatVector b1 = FloatVector.fromArray(H, x, bottom + fl);
-            FloatVector x00 = H_EVEN.selectFrom(a0, a1);
-            FloatVector x01 = H_ODD.selectFrom(a0, a1);
-            FloatVector x10 = H_EVEN.selectFrom(b0, b1);
-            FloatVector x11 = H_ODD.selectFrom(b0, b1);
-            FloatVector m1 = x00.blend(x01, x01.compare(VectorOperators.GT, x00));
-            FloatVector m2 = x10.blend(x11, x11.compare(VectorOperators.GT, x10).or(x10.test(VectorOperators.IS_NAN)));
-            m1.blend(m2, m2.compare(VectorOperators.GT, m1)).intoArray(y, yOffset + i * n);
+            // A row of exactly H.length() outputs: pairMaxH's single step, spare lanes included.
+            pairMaxH(x, top, top + w, y, yOffset + i * n, H.length());
         }
         int last = a + 2 * (rows - 1) * w;
         pairMax(x, last, last + w, y, yOffset + (rows - 1) * n, n);
