@@ -14,32 +14,43 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class ActivationScalesTest {
     private static final String[] AUTO_PAD = {"NOTSET", "NOTSET", "NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"};
 
+    /**
+     * A random conv geometry of the given rank (sizes 1..maxIn, kernels 1..maxKernel, strides
+     * 1..maxStride, dilation 2 one time in four, pads below the kernel, any auto_pad), or null
+     * when the draw does not make one.
+     */
+    private static ConvGeometry randomGeometry(Random rnd, int rank, int maxIn, int maxKernel, int maxStride) {
+        int[] in = new int[rank];
+        int[] k = new int[rank];
+        long[] s = new long[rank];
+        long[] d = new long[rank];
+        long[] pads = new long[2 * rank];
+        for (int i = 0; i < rank; i++) {
+            in[i] = 1 + rnd.nextInt(maxIn);
+            k[i] = 1 + rnd.nextInt(maxKernel);
+            s[i] = 1 + rnd.nextInt(maxStride);
+            d[i] = 1 + (rnd.nextInt(4) == 0 ? 1 : 0);
+            pads[i] = rnd.nextInt(k[i]);
+            pads[rank + i] = rnd.nextInt(k[i]);
+        }
+        try {
+            return ConvGeometry.of(in, k, s, d, pads, AUTO_PAD[rnd.nextInt(AUTO_PAD.length)], false);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
     @Test
     void separableBoxMeanIsTheWindowMean() {
         Random rnd = new Random(17);
         int done = 0;
         while (done < 300) {
             int rank = done % 10 == 9 ? 3 : 1 + rnd.nextInt(2);
-            int[] in = new int[rank];
-            int[] k = new int[rank];
-            long[] s = new long[rank];
-            long[] d = new long[rank];
-            long[] pads = new long[2 * rank];
-            for (int i = 0; i < rank; i++) {
-                in[i] = 1 + rnd.nextInt(rank == 3 ? 5 : 15);
-                k[i] = 1 + rnd.nextInt(rank == 3 ? 3 : 7);
-                s[i] = 1 + rnd.nextInt(2);
-                d[i] = 1 + (rnd.nextInt(4) == 0 ? 1 : 0);
-                pads[i] = rnd.nextInt(k[i]);
-                pads[rank + i] = rnd.nextInt(k[i]);
-            }
-            String autoPad = AUTO_PAD[rnd.nextInt(AUTO_PAD.length)];
-            ConvGeometry g;
-            try {
-                g = ConvGeometry.of(in, k, s, d, pads, autoPad, false);
-            } catch (IllegalArgumentException e) {
+            ConvGeometry g = randomGeometry(rnd, rank, rank == 3 ? 5 : 15, rank == 3 ? 3 : 7, 2);
+            if (g == null) {
                 continue;
             }
+            int[] in = g.in;
             int n = 1 + rnd.nextInt(2);
             int c = 1 + rnd.nextInt(5);
             int plane = g.inCount();
@@ -84,24 +95,8 @@ class ActivationScalesTest {
         Random rnd = new Random(23);
         int done = 0;
         while (done < 400) {
-            int rank = 1 + rnd.nextInt(2);
-            int[] in = new int[rank];
-            int[] k = new int[rank];
-            long[] s = new long[rank];
-            long[] d = new long[rank];
-            long[] pads = new long[2 * rank];
-            for (int i = 0; i < rank; i++) {
-                in[i] = 1 + rnd.nextInt(40);
-                k[i] = 1 + rnd.nextInt(7);
-                s[i] = 1 + rnd.nextInt(3);
-                d[i] = 1 + (rnd.nextInt(4) == 0 ? 1 : 0);
-                pads[i] = rnd.nextInt(k[i]);
-                pads[rank + i] = rnd.nextInt(k[i]);
-            }
-            ConvGeometry g;
-            try {
-                g = ConvGeometry.of(in, k, s, d, pads, AUTO_PAD[rnd.nextInt(AUTO_PAD.length)], false);
-            } catch (IllegalArgumentException e) {
+            ConvGeometry g = randomGeometry(rnd, 1 + rnd.nextInt(2), 40, 7, 3);
+            if (g == null) {
                 continue;
             }
             int n = 1 + rnd.nextInt(3);
