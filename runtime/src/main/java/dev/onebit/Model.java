@@ -39,8 +39,9 @@ import java.util.Map;
  * <p><b>Threads.</b> A model is safe to share: any number of threads may call {@code run} at
  * once on one instance (the prepared graph is immutable and the kernels' scratch buffers are per
  * thread). How many threads one call may use inside the kernels is fixed when the model is
- * loaded, from the system property {@code onebit.threads} (default 1) or
- * {@link dev.onebit.runtime.kernels.Kernels#setThreads}.
+ * loaded, from the system property {@code onebit.threads} (default: the available processors)
+ * or {@link dev.onebit.runtime.kernels.Kernels#setThreads}; only layers with enough work split
+ * it, and while one call has the kernel threads, calls running beside it use their own thread.
  *
  * <p><b>Closing.</b> {@link #close} releases the model; calls made afterwards throw
  * {@link IllegalStateException}. Calls already running finish normally: the mapping stays valid

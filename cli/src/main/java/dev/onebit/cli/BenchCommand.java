@@ -41,7 +41,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--threads", paramLabel = "N",
             description = "Threads per call, for onebit's kernels and ONNX Runtime's intra-op pool "
-                    + "(default: the onebit.threads property, else 1).")
+                    + "(default: the onebit.threads property, else the available processors).")
     Integer threads;
 
     @Option(names = "--batch", paramLabel = "B", defaultValue = "1",

@@ -251,16 +251,25 @@ public final class BinaryConvolution {
                 y = Buffers.floats(Math.multiplyExact(n * m, opos));
             }
             for (int g = 0; g < group; g++) {
+                if (planes == 1 && pl.halfCorrections != null) {
+                    int gi = g;
+                    int image = img;
+                    float[] out = y;
+                    groupPopcounts(pl, g, s, (pop, j0, j1) -> {
+                        for (int oi = 0; oi < mg; oi++) {
+                            affineHalf(pl, gi, oi, pop, image, scale, bias, out, j0, j1);
+                            if (residual != null) {
+                                addResidual(passes, out, residual, residualFirst, (image * m + gi * mg + oi) * opos, j0, j1);
+                            }
+                        }
+                    });
+                    continue;
+                }
                 int[] pop = groupPopcounts(pl, g, s);
                 for (int oi = 0; oi < mg; oi++) {
                     affine(pl, g, oi, pop, img, scale, bias, y);
                     if (residual != null) {
-                        int at = (img * m + g * mg + oi) * opos;
-                        if (residualFirst) {
-                            passes.add(residual, at, y, at, y, at, opos);
-                        } else {
-                            passes.add(y, at, residual, at, y, at, opos);
-                        }
+                        addResidual(passes, y, residual, residualFirst, (img * m + g * mg + oi) * opos, 0, opos);
                     }
                 }
             }
@@ -284,13 +293,7 @@ public final class BinaryConvolution {
         float a0 = alpha[o];
         int d0 = oi * pl.ldc;
         if (planes == 1 && pl.halfCorrections != null) {
-            // The common case: the border correction folded into the popcounts (an integer
-            // change, exact), then one pass for every position, vectorized by the engine.
-            int[] half = pl.halfCorrections[g];
-            for (int i = 0; i < pl.border.length; i++) {
-                pop[d0 + pl.border[i]] += half[pl.borderClass[i] * rowsG + oi];
-            }
-            gemm.affine(pop, d0, full, a0, scale, sb, add, y, yb, opos);
+            affineHalf(pl, g, oi, pop, img, scale, bias, y, 0, opos);
             return;
         }
         if (planes == 1) {
@@ -320,6 +323,34 @@ public final class BinaryConvolution {
                 v += alpha[k * m + o] * (full - 2 * pop[row * pl.ldc + j] - corr[cb + row]);
             }
             y[yb + j] = (scale == null ? v : v * scale[sb + j]) + add;
+        }
+    }
+
+    /**
+     * {@link #affine} of one plane with even corrections, for positions {@code j0..j1-1}: the
+     * border correction folded into the popcounts (an integer change, exact), then one pass
+     * over the positions, vectorized by the engine.
+     */
+    private void affineHalf(Plan pl, int g, int oi, int[] pop, int img, float[] scale, float[] bias, float[] y,
+                            int j0, int j1) {
+        int o = g * mg + oi;
+        int opos = pl.opos;
+        int d0 = oi * pl.ldc;
+        int[] half = pl.halfCorrections[g];
+        for (int i = pl.borderFrom(j0); i < pl.border.length && pl.border[i] < j1; i++) {
+            pop[d0 + pl.border[i]] += half[pl.borderClass[i] * rowsG + oi];
+        }
+        float add = bias == null ? 0f : bias[o];
+        gemm.affine(pop, d0 + j0, cg * kc, alpha[o], scale, img * opos + j0, add, y, (img * m + o) * opos + j0, j1 - j0);
+    }
+
+    /** {@code y += residual} (or {@code residual + y}, the Add's operand order) over {@code at + j0 .. at + j1 - 1}. */
+    private static void addResidual(FloatPasses passes, float[] y, float[] residual, boolean residualFirst, int at,
+                                    int j0, int j1) {
+        if (residualFirst) {
+            passes.add(residual, at + j0, y, at + j0, y, at + j0, j1 - j0);
+        } else {
+            passes.add(y, at + j0, residual, at + j0, y, at + j0, j1 - j0);
         }
     }
 
@@ -395,10 +426,10 @@ public final class BinaryConvolution {
                 return null;
             }
             for (int g = 0; g < group; g++) {
-                int[] pop = groupPopcounts(pl, g, s);
-                if (th != null) {
-                    thresholdedSigns(pl, g, pop, th, img, out);
-                }
+                int gi = g;
+                int image = img;
+                int[] pop = th == null ? groupPopcounts(pl, g, s)
+                        : groupPopcounts(pl, g, s, (dots, j0, j1) -> thresholdedSigns(pl, gi, dots, th, image, out, j0, j1));
                 for (int oi = 0; oi < mg; oi++) {
                     int o = g * mg + oi;
                     int at = (img * out.blocks + (o >>> 6)) * opos;
@@ -420,27 +451,29 @@ public final class BinaryConvolution {
     }
 
     /**
-     * The signs of group g's channels that have an integer threshold: border corrections folded
-     * into the popcounts, then the threshold test in tiles of positions, every channel of a tile
-     * before the next tile, so that a tile's output words stay in L1 while 64 channels OR their
-     * bits in (channel by channel over all positions, 64->64 at 56x56 went through 25 KB of
-     * words 64 times). Four channels at a time where they share a word and all have a
+     * The signs of group g's channels that have an integer threshold, at positions
+     * {@code j0..j1-1}: border corrections folded into the popcounts, then the threshold test
+     * in tiles of positions, every channel of a tile before the next tile, so that a tile's
+     * output words stay in L1 while 64 channels OR their bits in (channel by channel over all
+     * positions, 64->64 at 56x56 went through 25 KB of words 64 times). Four channels at a time where they share a word and all have a
      * threshold: each word is read and written once for the four (64->64 at 56x56 packed in
      * and out: 177-181 -> 161-169 us; eight at a time in a loop was slower again).
      */
-    private void thresholdedSigns(Plan pl, int g, int[] pop, SignThresholds th, int img, PackedSigns out) {
+    private void thresholdedSigns(Plan pl, int g, int[] pop, SignThresholds th, int img, PackedSigns out, int j0,
+                                  int j1) {
         int opos = pl.opos;
         int[] half = pl.halfCorrections[g];
+        int first = pl.borderFrom(j0);
         for (int oi = 0; oi < mg; oi++) {
             if (th.exact[g * mg + oi]) {
                 int d0 = oi * pl.ldc;
-                for (int i = 0; i < pl.border.length; i++) {
+                for (int i = first; i < pl.border.length && pl.border[i] < j1; i++) {
                     pop[d0 + pl.border[i]] += half[pl.borderClass[i] * rowsG + oi];
                 }
             }
         }
-        for (int t0 = 0; t0 < opos; t0 += SIGN_TILE) {
-            int len = Math.min(SIGN_TILE, opos - t0);
+        for (int t0 = j0; t0 < j1; t0 += SIGN_TILE) {
+            int len = Math.min(SIGN_TILE, j1 - t0);
             for (int oi = 0; oi < mg; ) {
                 int o = g * mg + oi;
                 int at = (img * out.blocks + (o >>> 6)) * opos + t0;
@@ -538,6 +571,20 @@ public final class BinaryConvolution {
      * the scratch's buffer; padded taps counted as +1 (see the class comment).
      */
     private int[] groupPopcounts(Plan pl, int g, Scratch s) {
+        return groupPopcounts(pl, g, s, null);
+    }
+
+    /** The output step for positions {@code j0..j1-1} of the group's popcounts, once they are in. */
+    private interface PositionsOut {
+        void write(int[] pop, int j0, int j1);
+    }
+
+    /**
+     * As {@link #groupPopcounts(Plan, int, Scratch)}, then (out not null) the output step of
+     * the positions each part computed, in that part: the parts split the positions, so a part
+     * writes its outputs while its popcounts are in cache and no part waits for another.
+     */
+    private int[] groupPopcounts(Plan pl, int g, Scratch s, PositionsOut out) {
         int pc = gemm.panelColumns();
         int panels = pl.panels;
         long[] cols = s.cols(panels * depth * pc);
@@ -551,8 +598,12 @@ public final class BinaryConvolution {
             int p0 = (int) ((long) panels * part / parts);
             int p1 = (int) ((long) panels * (part + 1) / parts);
             unfold(pl, planar, gBase, cols, p0, p1, pc);
-            int columns = Math.min(pl.opos, p1 * pc) - p0 * pc;
-            gemm.popcounts(weights, aBase, rowsG, depth, cols, p0 * depth * pc, columns, d, p0 * pc, pl.ldc);
+            int j0 = p0 * pc;
+            int j1 = Math.min(pl.opos, p1 * pc);
+            gemm.popcounts(weights, aBase, rowsG, depth, cols, p0 * depth * pc, j1 - j0, d, j0, pl.ldc);
+            if (out != null && j1 > j0) {
+                out.write(d, j0, j1);
+            }
         });
         return d;
     }
@@ -631,7 +682,7 @@ public final class BinaryConvolution {
          * 19.6 -> 18.2 us, 64->64 @56 167 -> 159 us, 256->256 @14 123 -> 121 us in a harness.
          */
         final int[] runStart;
-        /** Positions with at least one padded tap, and the index of their class of padded taps. */
+        /** Positions with at least one padded tap (ascending), and the index of their class of padded taps. */
         final int[] border;
         final int[] borderClass;
         /** Per group, [class][rowsG]: sum of the padded taps' weight sums, subtracted from the dot. */
@@ -715,6 +766,12 @@ public final class BinaryConvolution {
                 }
             }
             this.halfCorrections = even ? half : null;
+        }
+
+        /** The index of the first border position at or after position j. */
+        int borderFrom(int j) {
+            int i = Arrays.binarySearch(border, j);
+            return i >= 0 ? i : -i - 1;
         }
     }
 

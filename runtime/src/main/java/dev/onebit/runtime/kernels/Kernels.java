@@ -1,9 +1,5 @@
 package dev.onebit.runtime.kernels;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinWorkerThread;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
 /**
@@ -15,11 +11,14 @@ import java.util.function.IntConsumer;
  * ({@code dev.onebit.runtime.ops.BinaryOps}) run their reference kernels instead of the XNOR
  * ones, for comparing the two on whole graphs.
  *
- * <p>Kernels run on the calling thread unless the system property {@code onebit.threads} asks
- * for more (a number, or {@code auto} for one per available processor; read once, when this
- * class is initialized) or {@link #setThreads} is called; the large ones then split their work
- * over a shared pool of daemon threads. A kernel takes the count when it is created, that is
- * when a model is loaded ({@code Executor.create}, {@code dev.onebit.Model.load}).
+ * <p>A call's kernels use as many threads as the JVM has processors, the calling thread and a
+ * shared pool of daemon threads ({@link KernelPool}), unless the system property
+ * {@code onebit.threads} (a number, or {@code auto}; read once, when this class is initialized)
+ * or {@link #setThreads} says otherwise. Only kernels with enough work split it (a small model
+ * like the vgg sample runs on the calling thread alone); when several calls run at once, one
+ * of them has the pool and the others run on their own threads. A kernel takes the count when
+ * it is created, that is when a model is loaded ({@code Executor.create},
+ * {@code dev.onebit.Model.load}).
  */
 public final class Kernels {
     private static final FloatGemm SCALAR = new ScalarGemm();
@@ -36,7 +35,7 @@ public final class Kernels {
     /** The largest thread count accepted; more would only add hand-off cost. */
     public static final int MAX_THREADS = 256;
     private static volatile int threads = threadsFromProperty();
-    private static volatile ForkJoinPool pool;
+    private static volatile KernelPool pool;
 
     private Kernels() {
     }
@@ -58,18 +57,20 @@ public final class Kernels {
     }
 
     private static int threadsFromProperty() {
-        String v = System.getProperty("onebit.threads", "1").trim();
+        int cores = Math.max(1, Math.min(MAX_THREADS, Runtime.getRuntime().availableProcessors()));
+        String v = System.getProperty("onebit.threads", "auto").trim();
         if (v.equalsIgnoreCase("auto")) {
-            return Runtime.getRuntime().availableProcessors();
+            return cores;
         }
         try {
             return Math.max(1, Math.min(MAX_THREADS, Integer.parseInt(v)));
         } catch (NumberFormatException e) {
-            return 1;
+            // Not worth failing a model load for; the default it would have had.
+            return cores;
         }
     }
 
-    /** Threads a kernel may use (1 unless {@code onebit.threads} or {@link #setThreads} says otherwise). */
+    /** Threads a kernel may use: the available processors unless {@code onebit.threads} or {@link #setThreads} says otherwise. */
     public static int threads() {
         return threads;
     }
@@ -90,88 +91,32 @@ public final class Kernels {
     }
 
     /**
-     * Runs {@code body} for every index in {@code 0..tasks-1}, on the kernel thread pool when
-     * {@link #threads()} is above 1, and returns when all are done. The first exception thrown
-     * by a part is rethrown (after every part has finished).
-     *
-     * <p>The caller waits on a latch rather than joining fork/join tasks: a join may run other
-     * queued tasks on the waiting thread (when it is itself a fork/join worker, as in a parallel
-     * stream), and such a task could run a model on this thread while this call still uses the
-     * thread's scratch buffers.
+     * Runs {@code body} for every index in {@code 0..tasks-1} and returns when all are done: on
+     * the calling thread and {@link #threads()} - 1 kernel threads ({@link KernelPool}), or on
+     * the calling thread alone when the count is 1 or the pool is busy with another call's
+     * parts. The first exception thrown by a part is rethrown (after every part has finished).
      */
     public static void parallelFor(int tasks, IntConsumer body) {
-        if (threads <= 1 || tasks <= 1) {
+        int n = threads;
+        if (n <= 1 || tasks <= 1 || !pool(n).tryRun(tasks, body)) {
             for (int i = 0; i < tasks; i++) {
                 body.accept(i);
             }
-            return;
-        }
-        ForkJoinPool p = pool(tasks);
-        CountDownLatch done = new CountDownLatch(tasks - 1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        for (int i = 1; i < tasks; i++) {
-            int task = i;
-            p.execute(() -> {
-                try {
-                    body.accept(task);
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
-                } finally {
-                    done.countDown();
-                }
-            });
-        }
-        // The caller does a share of the work instead of only waiting.
-        try {
-            body.accept(0);
-        } catch (Throwable t) {
-            failure.compareAndSet(null, t);
-        }
-        awaitUninterruptibly(done);
-        Throwable t = failure.get();
-        if (t instanceof RuntimeException e) {
-            throw e;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        if (t != null) {
-            throw new IllegalStateException(t);
         }
     }
 
-    /** Waits for the parts, which use the caller's buffers, even when interrupted; keeps the interrupt. */
-    private static void awaitUninterruptibly(CountDownLatch done) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                done.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** The pool, replaced by a larger one when {@code tasks} parts could not all run at once. */
-    private static ForkJoinPool pool(int tasks) {
-        ForkJoinPool p = pool;
-        int want = Math.min(MAX_THREADS, Math.max(threads, tasks));
-        if (p == null || p.getParallelism() < want) {
+    /** The pool for {@code n} threads, replacing (and closing) one made for another count. */
+    private static KernelPool pool(int n) {
+        KernelPool p = pool;
+        if (p == null || p.workers() != n - 1) {
             synchronized (Kernels.class) {
                 p = pool;
-                if (p == null || p.getParallelism() < want) {
-                    // The old pool is not shut down: another caller may be handing it parts right
-                    // now. Its workers end after the pool's keep-alive time without work.
-                    p = new ForkJoinPool(want, fj -> {
-                        ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(fj);
-                        t.setDaemon(true);
-                        t.setName("onebit-kernel-" + t.getPoolIndex());
-                        return t;
-                    }, null, false);
+                if (p == null || p.workers() != n - 1) {
+                    if (p != null) {
+                        // A call still using it finishes its job: its caller takes every part left.
+                        p.close();
+                    }
+                    p = new KernelPool(n - 1);
                     pool = p;
                 }
             }

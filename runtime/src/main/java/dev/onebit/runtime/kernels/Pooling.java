@@ -329,41 +329,52 @@ public final class Pooling {
                 }
             }
         }
-        float[] scratch = new float[sh * sw * sub];
-        Arrays.fill(scratch, Float.NEGATIVE_INFINITY);
-        float[] tmp = stride == ow ? null : new float[oh * stride];
         int n = (oh - 1) * stride + ow;
         int inPlane = h * w;
         int outPlane = oh * ow;
-        for (int p = 0; p < planes; p++) {
-            int xb = p * inPlane;
-            int yb = p * outPlane;
-            for (int r = 0; r < h; r++) {
-                int at = (r % sh) * sw * sub + (r / sh + top) * stride + left;
-                if (sw == 1) {
-                    System.arraycopy(x, xb + r * w, scratch, at, w);
+        int parts = parts(planes, (long) planes * inPlane);
+        int borders = nb;
+        Kernels.parallelFor(parts, part -> {
+            // Each part copies its planes into scratch planes of its own.
+            float[] scratch = new float[sh * sw * sub];
+            Arrays.fill(scratch, Float.NEGATIVE_INFINITY);
+            float[] tmp = stride == ow ? null : new float[oh * stride];
+            for (int p = planes * part / parts, end = planes * (part + 1) / parts; p < end; p++) {
+                int xb = p * inPlane;
+                int yb = p * outPlane;
+                for (int r = 0; r < h; r++) {
+                    int at = (r % sh) * sw * sub + (r / sh + top) * stride + left;
+                    if (sw == 1) {
+                        System.arraycopy(x, xb + r * w, scratch, at, w);
+                    } else {
+                        passes.deinterleave(x, xb + r * w, w, scratch, at, at + sub);
+                    }
+                }
+                if (tmp == null) {
+                    passes.shiftedMax(scratch, 0, off, y, yb, n);
                 } else {
-                    passes.deinterleave(x, xb + r * w, w, scratch, at, at + sub);
+                    // Sub-plane rows are longer than output rows (margins): one pass, then row copies.
+                    passes.shiftedMax(scratch, 0, off, tmp, 0, n);
+                    for (int r = 0; r < oh; r++) {
+                        System.arraycopy(tmp, r * stride, y, yb + r * ow, ow);
+                    }
+                }
+                for (int k = 0; k < borders; k += 2) {
+                    float first = x[xb + border[k + 1]];
+                    if (first != first) {
+                        y[yb + border[k]] = first;
+                    }
                 }
             }
-            if (tmp == null) {
-                passes.shiftedMax(scratch, 0, off, y, yb, n);
-            } else {
-                // Sub-plane rows are longer than output rows (margins): one pass, then row copies.
-                passes.shiftedMax(scratch, 0, off, tmp, 0, n);
-                for (int r = 0; r < oh; r++) {
-                    System.arraycopy(tmp, r * stride, y, yb + r * ow, ow);
-                }
-            }
-            for (int k = 0; k < nb; k += 2) {
-                float first = x[xb + border[k + 1]];
-                if (first != first) {
-                    y[yb + border[k]] = first;
-                }
-            }
-        }
+        });
         return true;
     }
+
+    /** Parts for a pass over planes: one per kernel thread when it reads at least 2^18 floats. */
+    private static int parts(int planes, long work) {
+        return work < (1L << 18) ? 1 : Math.max(1, Math.min(Kernels.threads(), planes));
+    }
+
     /**
      * AveragePool with {@code count_include_pad} summed in double, tap by tap in row-major
      * order, then divided in double and rounded once: exactly what {@link ReferencePool} gives

@@ -3,6 +3,8 @@ package dev.onebit.runtime.kernels;
 import dev.onebit.ir.Tensor;
 import dev.onebit.runtime.PackedSigns;
 import dev.onebit.runtime.ops.BinaryOps;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -25,6 +27,20 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * rounding), on random configurations; and the scalar and vector engines against each other.
  */
 class BinaryConvolutionTest {
+    private int previousThreads;
+
+    /** Cases that split their products run the parts on kernel threads, whatever the machine. */
+    @BeforeEach
+    void kernelThreads() {
+        previousThreads = Kernels.threads();
+        Kernels.setThreads(3);
+    }
+
+    @AfterEach
+    void putBackThreads() {
+        Kernels.setThreads(previousThreads);
+    }
+
     /** Channel counts per group around the word and vector boundaries. */
     private static final int[] CHANNELS = {1, 2, 3, 7, 31, 32, 33, 63, 64, 65, 96, 127, 128, 129, 130};
     private static final int[] KERNELS = {1, 3, 5, 7};

@@ -252,6 +252,36 @@ class PoolingTest {
         }
     }
 
+    /**
+     * ResNet's 3x3/2 pool over enough planes to be split over kernel threads (each part with
+     * scratch planes of its own): the reference's bits, NaN and infinities included.
+     */
+    @Test
+    void planesSplitOverThreadsKeepReferenceBits() {
+        int previous = Kernels.threads();
+        Kernels.setThreads(3);
+        try {
+            Random rnd = new Random(17);
+            int[] shape = {2, 13, 112, 112};
+            float[] x = Close.random(rnd, 2 * 13 * 112 * 112);
+            float[] specials = {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -0f};
+            for (int i = 0; i < x.length; i += 1 + rnd.nextInt(200)) {
+                x[i] = specials[rnd.nextInt(specials.length)];
+            }
+            ConvGeometry g = ConvGeometry.of(new int[] {112, 112}, new int[] {3, 3}, new long[] {2, 2}, null,
+                    new long[] {1, 1, 1, 1}, "NOTSET", false);
+            float[] ref = ReferencePool.pool(x, shape, g, true, false, null);
+            for (FloatPasses f : new FloatPasses[] {Kernels.scalarFloatPasses(), Kernels.vectorFloatPasses()}) {
+                if (f != null) {
+                    assertSameBits(ref, Pooling.maxPoolThrough(x, shape, g, f, true), f.name());
+                }
+            }
+            assertSameBits(ref, Pooling.maxPool(x, shape, g, null, false), "default passes");
+        } finally {
+            Kernels.setThreads(previous);
+        }
+    }
+
     private static void assertSameBits(float[] want, float[] got, String what) {
         assertEquals(want.length, got.length, what);
         for (int i = 0; i < want.length; i++) {
