@@ -36,6 +36,13 @@ public final class OrtModel implements AutoCloseable {
             opts.setIntraOpNumThreads(threads);
             opts.setInterOpNumThreads(1);
             opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            if (threads > 1) {
+                // Its workers would otherwise spin on after each call, into onebit's alternating
+                // one, on cores onebit's threads need (ResNet-18 on 2 threads: onebit's median
+                // 5.4-7.8 ms beside a spinning ONNX Runtime, 3.7-4.3 ms in 9 of 12 runs beside
+                // one that sleeps; ONNX Runtime's own median 17.0-17.9 ms either way).
+                opts.addConfigEntry("session.intra_op.allow_spinning", "0");
+            }
             session = env.createSession(file.toString(), opts);
         }
         try {
