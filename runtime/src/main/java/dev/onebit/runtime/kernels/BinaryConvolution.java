@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The XNOR convolution: a BinaryConv ({@code dev.onebit.runtime.ops.BinaryOps}) whose input is
@@ -239,27 +240,21 @@ public final class BinaryConvolution {
         if (xs == null && !looksLikeSigns(x)) {
             return null;
         }
-        Scratch s = SCRATCH.get();
+        // Every element is written (each channel's pass covers all positions).
+        float[] y = Buffers.floats(Math.multiplyExact(n * m, opos));
         FloatPasses passes = Kernels.floatPasses();
-        float[] y = null;
-        for (int img = 0; img < n; img++) {
+        boolean signs = forImages(pl, n, (img, s) -> {
             if (!pack(x, xs, img, pl, s)) {
-                return null;
-            }
-            if (y == null) {
-                // Every element is written below (each channel's pass covers all positions).
-                y = Buffers.floats(Math.multiplyExact(n * m, opos));
+                return false;
             }
             for (int g = 0; g < group; g++) {
                 if (planes == 1 && pl.halfCorrections != null) {
                     int gi = g;
-                    int image = img;
-                    float[] out = y;
                     groupPopcounts(pl, g, s, (pop, j0, j1) -> {
                         for (int oi = 0; oi < mg; oi++) {
-                            affineHalf(pl, gi, oi, pop, image, scale, bias, out, j0, j1);
+                            affineHalf(pl, gi, oi, pop, img, scale, bias, y, j0, j1);
                             if (residual != null) {
-                                addResidual(passes, out, residual, residualFirst, (image * m + gi * mg + oi) * opos, j0, j1);
+                                addResidual(passes, y, residual, residualFirst, (img * m + gi * mg + oi) * opos, j0, j1);
                             }
                         }
                     });
@@ -273,8 +268,45 @@ public final class BinaryConvolution {
                     }
                 }
             }
+            return true;
+        });
+        return signs ? y : null;
+    }
+
+    /** One image of a run, on a thread's scratch; false when its input is not all ±1. */
+    private interface ImageStep {
+        boolean run(int img, Scratch s);
+    }
+
+    /**
+     * Runs {@code step} for images {@code 0..n-1}: with several images and kernel threads, the
+     * images split over parts, each on its thread's scratch (a batch's images are independent,
+     * and one image of a small layer is too little work to split: the vgg sample's convs at
+     * batch 16 ran on one thread); else in order on this thread, each image's products split
+     * by positions when large. False when some step returned false.
+     */
+    private boolean forImages(Plan pl, int n, ImageStep step) {
+        long work = (long) n * group * rowsG * depth * pl.ldc;
+        int parts = threads <= 1 || n < 2 || work < minParallelWords ? 1 : Math.min(threads, n);
+        if (parts == 1) {
+            Scratch s = SCRATCH.get();
+            for (int img = 0; img < n; img++) {
+                if (!step.run(img, s)) {
+                    return false;
+                }
+            }
+            return true;
         }
-        return y == null ? new float[0] : y;
+        AtomicBoolean all = new AtomicBoolean(true);
+        Kernels.parallelFor(parts, part -> {
+            Scratch s = SCRATCH.get();
+            for (int img = n * part / parts, end = n * (part + 1) / parts; img < end && all.get(); img++) {
+                if (!step.run(img, s)) {
+                    all.set(false);
+                }
+            }
+        });
+        return all.get();
     }
 
     /**
@@ -418,26 +450,21 @@ public final class BinaryConvolution {
             return null;
         }
         SignThresholds th = planes == 1 && pl.halfCorrections != null ? thresholds(bias) : null;
-        Scratch s = SCRATCH.get();
         PackedSigns out = PackedSigns.allPlus(n, m, opos);
-        float[] row = null;
-        for (int img = 0; img < n; img++) {
+        boolean signs = forImages(pl, n, (img, s) -> {
             if (!pack(x, xs, img, pl, s)) {
-                return null;
+                return false;
             }
             for (int g = 0; g < group; g++) {
                 int gi = g;
-                int image = img;
                 int[] pop = th == null ? groupPopcounts(pl, g, s)
-                        : groupPopcounts(pl, g, s, (dots, j0, j1) -> thresholdedSigns(pl, gi, dots, th, image, out, j0, j1));
+                        : groupPopcounts(pl, g, s, (dots, j0, j1) -> thresholdedSigns(pl, gi, dots, th, img, out, j0, j1));
                 for (int oi = 0; oi < mg; oi++) {
                     int o = g * mg + oi;
                     int at = (img * out.blocks + (o >>> 6)) * opos;
                     if (th == null || !th.exact[o]) {
                         // The float output of this one channel (as image 0 of a one-image buffer), then its signs.
-                        if (row == null) {
-                            row = new float[Math.multiplyExact(m, opos)];
-                        }
+                        float[] row = s.row(Math.multiplyExact(m, opos));
                         affine(pl, g, oi, pop, 0, null, bias, row);
                         long bit = 1L << (o & 63);
                         for (int j = 0; j < opos; j++) {
@@ -446,8 +473,9 @@ public final class BinaryConvolution {
                     }
                 }
             }
-        }
-        return out;
+            return true;
+        });
+        return signs ? out : null;
     }
 
     /**
@@ -780,6 +808,7 @@ public final class BinaryConvolution {
         long[] planar = new long[0];
         long[] cols = new long[0];
         int[] dots = new int[0];
+        float[] row = new float[0];
 
         long[] planar(int n) {
             if (planar.length < n) {
@@ -800,6 +829,13 @@ public final class BinaryConvolution {
                 dots = new int[n];
             }
             return dots;
+        }
+
+        float[] row(int n) {
+            if (row.length < n) {
+                row = new float[n];
+            }
+            return row;
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.onebit.runtime.kernels;
 
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 
 /**
  * A float32 N-d convolution (NCHW layout, ONNX Conv semantics) prepared once per node.
@@ -190,17 +191,17 @@ public final class Convolution {
         long work = (long) mg * opos * cg * kc;
         int parts = work < minParallelWork ? 1 : Math.max(1, Math.min(threads, opos));
         boolean unpadded = g.unpadded();
-        // One image at a time, so the padded copy (a per-thread scratch) never holds more than one.
-        for (int img = 0; img < n; img++) {
+        IntConsumer image = img -> {
+            // The padded copy is a per-thread scratch: it holds one image of the thread's at a time.
             float[] xp = unpadded ? x : pad(x, img * c * g.inCount(), c, g, padded);
             int xBase = unpadded ? img * c * plane : 0;
             if (depthwise) {
                 Depthwise.run(xp, xBase, c, plane, g, pstride, taps, wt, mg, b, y, img * m * opos);
-                continue;
+                return;
             }
             if (direct) {
                 shallow(xp, xBase, cg, plane, padded[1], g, wt, m, b, y, img * m * opos);
-                continue;
+                return;
             }
             for (int gi = 0; gi < group; gi++) {
                 int bBase = xBase + gi * cg * plane;
@@ -218,6 +219,19 @@ public final class Convolution {
                     gemm.multiply(wg, j1 - j0, xp, bBase, rowOff, cols, b, biasOff, false, y, cBase + j0, opos, 1);
                 });
             }
+        };
+        // A batch of images each too small to split splits by images instead.
+        int imageParts = parts > 1 || n < 2 || (long) n * group * work < minParallelWork ? 1 : Math.min(threads, n);
+        if (imageParts == 1) {
+            for (int img = 0; img < n; img++) {
+                image.accept(img);
+            }
+        } else {
+            Kernels.parallelFor(imageParts, part -> {
+                for (int img = n * part / imageParts, end = n * (part + 1) / imageParts; img < end; img++) {
+                    image.accept(img);
+                }
+            });
         }
         return y;
     }
