@@ -157,6 +157,18 @@ public interface BinaryGemm {
         }
     }
 
+    /** {@code x[xOffset + j] += add[addOffset + j]} for {@code j < n} (popcount corrections). */
+    default void addInts(int[] x, int xOffset, int[] add, int addOffset, int n) {
+        addIntsScalar(x, xOffset, add, addOffset, 0, n);
+    }
+
+    /** The scalar {@link #addInts} for {@code j} in {@code j0..n-1}. */
+    static void addIntsScalar(int[] x, int xOffset, int[] add, int addOffset, int j0, int n) {
+        for (int j = j0; j < n; j++) {
+            x[xOffset + j] += add[addOffset + j];
+        }
+    }
+
     /**
      * The output step of an XNOR layer whose output only feeds a sign: for {@code j < n}, sets
      * bit {@code bit} of {@code out[outOffset + j]} when

@@ -370,6 +370,17 @@ public final class VectorBinaryGemm implements BinaryGemm {
     }
 
     @Override
+    public void addInts(int[] x, int xOffset, int[] add, int addOffset, int n) {
+        int end = IW.loopBound(n);
+        int j = 0;
+        for (; j < end; j += IW.length()) {
+            IntVector.fromArray(IW, x, xOffset + j).add(IntVector.fromArray(IW, add, addOffset + j))
+                    .intoArray(x, xOffset + j);
+        }
+        BinaryGemm.addIntsScalar(x, xOffset, add, addOffset, j, n);
+    }
+
+    @Override
     public void signBits(int[] pop, int popOffset, int threshold, boolean flip, int bit, long[] out, int outOffset,
                          int n) {
         int end = I.loopBound(n);

@@ -61,7 +61,7 @@ class PackedSignsTest {
         int i = 0;
         for (BinaryConvolutionTest.Case c0 : BinaryConvolutionTest.cases(31, 160)) {
             BinaryConvolutionTest.Case c = withAwkwardAlpha(c0, rnd);
-            var conv = new BinaryConvolution(gemm, c.params(), c.b(), c.alpha(), 1 + i++ % 3, 0);
+            var conv = new BinaryConvolution(gemm, c.params(), c.b(), c.alpha(), 1 + i % 3, 0, i++ % 2 == 0 ? 0 : 1 << 16);
             int[] outShape = conv.outputShape(c.xShape());
             float[] y = conv.run(c.x(), c.xShape(), null, c.bias());
             assertNotNull(y, c.toString());
