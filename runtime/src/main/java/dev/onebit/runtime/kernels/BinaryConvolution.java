@@ -372,15 +372,21 @@ public final class BinaryConvolution {
 
     /**
      * {@link #affine} of one plane with even corrections, for positions {@code j0..j1-1}: the
-     * border correction folded into the popcounts (an integer change, exact), then one pass
-     * over the positions, vectorized by the engine.
+     * halved border corrections added to the popcounts (an integer change, exact), then one
+     * pass over the positions, vectorized by the engine; with correction rows, the two in one
+     * pass (vgg with K: 0.097-0.100 -> 0.095 ms per call, alone).
      */
     private void affineHalf(Plan pl, int g, int oi, int[] pop, int[] runs, int img, float[] scale, float[] bias,
                             float[] y, int j0, int j1) {
-        foldHalf(pl, g, oi, pop, runs, j0, j1);
         int o = g * mg + oi;
         int opos = pl.opos;
         float add = bias == null ? 0f : bias[o];
+        if (pl.correctionRows != null) {
+            gemm.affineCorrected(pop, oi * pl.ldc + j0, pl.correctionRows[g], oi * opos + j0, cg * kc, alpha[o], scale,
+                    img * opos + j0, add, y, (img * m + o) * opos + j0, j1 - j0);
+            return;
+        }
+        foldHalf(pl, g, oi, pop, runs, j0, j1);
         gemm.affine(pop, oi * pl.ldc + j0, cg * kc, alpha[o], scale, img * opos + j0, add, y,
                 (img * m + o) * opos + j0, j1 - j0);
     }

@@ -157,6 +157,25 @@ public interface BinaryGemm {
         }
     }
 
+    /**
+     * {@link #affine} of the popcounts plus their corrections: {@code pop[popOffset + j] +
+     * corr[corrOffset + j]} in place of {@code pop[popOffset + j]}, added as ints (exact).
+     */
+    default void affineCorrected(int[] pop, int popOffset, int[] corr, int corrOffset, int full, float alpha,
+                                 float[] scale, int scaleOffset, float add, float[] y, int yOffset, int n) {
+        affineCorrectedScalar(pop, popOffset, corr, corrOffset, full, alpha, scale, scaleOffset, add, y, yOffset, 0, n);
+    }
+
+    /** The scalar {@link #affineCorrected} for {@code j} in {@code j0..n-1}. */
+    static void affineCorrectedScalar(int[] pop, int popOffset, int[] corr, int corrOffset, int full, float alpha,
+                                      float[] scale, int scaleOffset, float add, float[] y, int yOffset, int j0, int n) {
+        for (int j = j0; j < n; j++) {
+            int p = pop[popOffset + j] + corr[corrOffset + j];
+            y[yOffset + j] = scale == null ? alpha * (full - 2 * p) + add
+                    : alpha * (full - 2 * p) * scale[scaleOffset + j] + add;
+        }
+    }
+
     /** {@code x[xOffset + j] += add[addOffset + j]} for {@code j < n} (popcount corrections). */
     default void addInts(int[] x, int xOffset, int[] add, int addOffset, int n) {
         addIntsScalar(x, xOffset, add, addOffset, 0, n);

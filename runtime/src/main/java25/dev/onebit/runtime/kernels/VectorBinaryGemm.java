@@ -370,6 +370,33 @@ public final class VectorBinaryGemm implements BinaryGemm {
     }
 
     @Override
+    public void affineCorrected(int[] pop, int popOffset, int[] corr, int corrOffset, int full, float alpha,
+                                float[] scale, int scaleOffset, float add, float[] y, int yOffset, int n) {
+        int fl = FW.length();
+        int end = FW.loopBound(n);
+        IntVector f = IntVector.broadcast(IW, full);
+        FloatVector a = FloatVector.broadcast(FW, alpha);
+        FloatVector b = FloatVector.broadcast(FW, add);
+        int j = 0;
+        // As affine, on pop + corr (exact int adds).
+        if (scale == null) {
+            for (; j < end; j += fl) {
+                IntVector p = IntVector.fromArray(IW, pop, popOffset + j).add(IntVector.fromArray(IW, corr, corrOffset + j));
+                FloatVector d = (FloatVector) f.sub(p.add(p)).convert(VectorOperators.I2F, 0);
+                a.mul(d).add(b).intoArray(y, yOffset + j);
+            }
+        } else {
+            for (; j < end; j += fl) {
+                IntVector p = IntVector.fromArray(IW, pop, popOffset + j).add(IntVector.fromArray(IW, corr, corrOffset + j));
+                FloatVector d = (FloatVector) f.sub(p.add(p)).convert(VectorOperators.I2F, 0);
+                a.mul(d).mul(FloatVector.fromArray(FW, scale, scaleOffset + j)).add(b).intoArray(y, yOffset + j);
+            }
+        }
+        BinaryGemm.affineCorrectedScalar(pop, popOffset, corr, corrOffset, full, alpha, scale, scaleOffset, add, y,
+                yOffset, j, n);
+    }
+
+    @Override
     public void addInts(int[] x, int xOffset, int[] add, int addOffset, int n) {
         int end = IW.loopBound(n);
         int j = 0;

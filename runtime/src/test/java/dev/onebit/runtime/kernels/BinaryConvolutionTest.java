@@ -303,7 +303,10 @@ class BinaryConvolutionTest {
         }
     }
 
-    /** The vectorized float output pass gives the scalar loop's bits, with and without a scale, tails included. */
+    /**
+     * The vectorized float output pass gives the scalar loop's bits, with and without a scale,
+     * tails included; with corrections, the bits of the pass over the corrected popcounts.
+     */
     @Test
     void affinePassAgreesExactly() {
         BinaryGemm vector = Kernels.vectorBinaryGemm();
@@ -322,12 +325,27 @@ class BinaryConvolutionTest {
             }
             float alpha = 0.01f + rnd.nextFloat();
             float add = (float) rnd.nextGaussian();
+            // Halved border corrections, and the popcounts with them added.
+            int[] corr = new int[n + 3];
+            int[] popPlusCorr = pop.clone();
+            for (int j = 0; j < n; j++) {
+                corr[3 + j] = rnd.nextInt(3) == 0 ? rnd.nextInt(full / 2 + 1) - full / 4 : 0;
+                popPlusCorr[2 + j] += corr[3 + j];
+            }
             for (float[] sc : new float[][] {null, scale}) {
+                String what = "n " + n + (sc == null ? "" : " scaled");
                 float[] ys = new float[n + 4];
                 float[] yv = new float[n + 4];
                 scalar.affine(pop, 2, full, alpha, sc, 1, add, ys, 4, n);
                 vector.affine(pop, 2, full, alpha, sc, 1, add, yv, 4, n);
-                assertArrayEquals(ys, yv, "n " + n + (sc == null ? "" : " scaled"));
+                assertArrayEquals(ys, yv, what);
+                float[] folded = new float[n + 4];
+                scalar.affine(popPlusCorr, 2, full, alpha, sc, 1, add, folded, 4, n);
+                for (BinaryGemm e : new BinaryGemm[] {scalar, vector}) {
+                    float[] y = new float[n + 4];
+                    e.affineCorrected(pop, 2, corr, 3, full, alpha, sc, 1, add, y, 4, n);
+                    assertArrayEquals(folded, y, "corrected, " + e.name() + ", " + what);
+                }
             }
         }
     }
