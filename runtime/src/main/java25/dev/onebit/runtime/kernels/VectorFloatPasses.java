@@ -293,23 +293,43 @@ public final class VectorFloatPasses implements FloatPasses {
         int last = n - fl;
         for (; o + 4 <= m; o += 4) {
             int y0 = yOffset + o * yStride;
-            for (int i0 = 0; i0 < n; i0 += fl) {
+            // Two vectors of the row at a time: eight independent sums, not four, so the FMAs'
+            // latency does not bound the loop (vgg's first conv, rows of 28: 10.1 -> 9.4 us).
+            for (int i0 = 0; i0 < n; i0 += 2 * fl) {
                 int i = Math.min(i0, last);
+                int k = Math.min(i0 + fl, last);
                 FloatVector a0 = FloatVector.broadcast(F, bias == null ? 0f : bias[o]);
                 FloatVector a1 = FloatVector.broadcast(F, bias == null ? 0f : bias[o + 1]);
                 FloatVector a2 = FloatVector.broadcast(F, bias == null ? 0f : bias[o + 2]);
                 FloatVector a3 = FloatVector.broadcast(F, bias == null ? 0f : bias[o + 3]);
+                FloatVector b0 = a0;
+                FloatVector b1 = a1;
+                FloatVector b2 = a2;
+                FloatVector b3 = a3;
                 for (int t = 0; t < taps; t++) {
                     FloatVector v = FloatVector.fromArray(F, x, xOffset + off[t] + i);
-                    a0 = v.fma(FloatVector.broadcast(F, w[o * taps + t]), a0);
-                    a1 = v.fma(FloatVector.broadcast(F, w[(o + 1) * taps + t]), a1);
-                    a2 = v.fma(FloatVector.broadcast(F, w[(o + 2) * taps + t]), a2);
-                    a3 = v.fma(FloatVector.broadcast(F, w[(o + 3) * taps + t]), a3);
+                    FloatVector u = FloatVector.fromArray(F, x, xOffset + off[t] + k);
+                    FloatVector w0 = FloatVector.broadcast(F, w[o * taps + t]);
+                    FloatVector w1 = FloatVector.broadcast(F, w[(o + 1) * taps + t]);
+                    FloatVector w2 = FloatVector.broadcast(F, w[(o + 2) * taps + t]);
+                    FloatVector w3 = FloatVector.broadcast(F, w[(o + 3) * taps + t]);
+                    a0 = v.fma(w0, a0);
+                    a1 = v.fma(w1, a1);
+                    a2 = v.fma(w2, a2);
+                    a3 = v.fma(w3, a3);
+                    b0 = u.fma(w0, b0);
+                    b1 = u.fma(w1, b1);
+                    b2 = u.fma(w2, b2);
+                    b3 = u.fma(w3, b3);
                 }
                 a0.intoArray(y, y0 + i);
                 a1.intoArray(y, y0 + yStride + i);
                 a2.intoArray(y, y0 + 2 * yStride + i);
                 a3.intoArray(y, y0 + 3 * yStride + i);
+                b0.intoArray(y, y0 + k);
+                b1.intoArray(y, y0 + yStride + k);
+                b2.intoArray(y, y0 + 2 * yStride + k);
+                b3.intoArray(y, y0 + 3 * yStride + k);
             }
         }
         for (; o < m; o++) {

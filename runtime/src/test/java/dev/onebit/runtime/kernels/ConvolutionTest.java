@@ -91,7 +91,7 @@ class ConvolutionTest {
         float[] x = Close.random(rnd, 2000);
         int[] off = {0, 1, 2, 40, 41, 42, 80, 81, 82, 500, 501};
         for (int m : new int[] {1, 3, 4, 5, 9}) {
-            for (int n : new int[] {1, 7, 16, 17, 28, 33, 100}) {
+            for (int n : new int[] {1, 7, 16, 17, 28, 32, 33, 48, 64, 100}) {
                 float[] w = Close.random(rnd, m * off.length);
                 float[] bias = m == 3 ? null : Close.random(rnd, m);
                 float[] a = new float[3 + m * 120];
