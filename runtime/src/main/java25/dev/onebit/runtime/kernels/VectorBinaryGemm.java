@@ -347,53 +347,62 @@ public final class VectorBinaryGemm implements BinaryGemm {
     public void affine(int[] pop, int popOffset, int full, float alpha, float[] scale, int scaleOffset, float add,
                        float[] y, int yOffset, int n) {
         int fl = FW.length();
-        int end = FW.loopBound(n);
         IntVector f = IntVector.broadcast(IW, full);
         FloatVector a = FloatVector.broadcast(FW, alpha);
         FloatVector b = FloatVector.broadcast(FW, add);
-        int j = 0;
-        // Lane for lane the scalar expression: exact int dot, exact conversion, then mul (mul) add, each rounded.
+        if (n < fl) {
+            BinaryGemm.affineScalar(pop, popOffset, full, alpha, scale, scaleOffset, add, y, yOffset, 0, n);
+            return;
+        }
+        // Lane for lane the scalar expression: exact int dot, exact conversion, then mul (mul) add,
+        // each rounded. A last vector ending at n overlaps the one before and writes its lanes
+        // again with the same values (each output depends on its own inputs only), instead of a
+        // scalar tail: the 7x7 and 14x14 maps have tails on every channel.
         if (scale == null) {
-            for (; j < end; j += fl) {
+            for (int j0 = 0; j0 < n; j0 += fl) {
+                int j = Math.min(j0, n - fl);
                 IntVector p = IntVector.fromArray(IW, pop, popOffset + j);
                 FloatVector d = (FloatVector) f.sub(p.add(p)).convert(VectorOperators.I2F, 0);
                 a.mul(d).add(b).intoArray(y, yOffset + j);
             }
         } else {
-            for (; j < end; j += fl) {
+            for (int j0 = 0; j0 < n; j0 += fl) {
+                int j = Math.min(j0, n - fl);
                 IntVector p = IntVector.fromArray(IW, pop, popOffset + j);
                 FloatVector d = (FloatVector) f.sub(p.add(p)).convert(VectorOperators.I2F, 0);
                 a.mul(d).mul(FloatVector.fromArray(FW, scale, scaleOffset + j)).add(b).intoArray(y, yOffset + j);
             }
         }
-        BinaryGemm.affineScalar(pop, popOffset, full, alpha, scale, scaleOffset, add, y, yOffset, j, n);
     }
 
     @Override
     public void affineCorrected(int[] pop, int popOffset, int[] corr, int corrOffset, int full, float alpha,
                                 float[] scale, int scaleOffset, float add, float[] y, int yOffset, int n) {
         int fl = FW.length();
-        int end = FW.loopBound(n);
         IntVector f = IntVector.broadcast(IW, full);
         FloatVector a = FloatVector.broadcast(FW, alpha);
         FloatVector b = FloatVector.broadcast(FW, add);
-        int j = 0;
-        // As affine, on pop + corr (exact int adds).
+        if (n < fl) {
+            BinaryGemm.affineCorrectedScalar(pop, popOffset, corr, corrOffset, full, alpha, scale, scaleOffset, add, y,
+                    yOffset, 0, n);
+            return;
+        }
+        // As affine (overlapping last vector included), on pop + corr (exact int adds).
         if (scale == null) {
-            for (; j < end; j += fl) {
+            for (int j0 = 0; j0 < n; j0 += fl) {
+                int j = Math.min(j0, n - fl);
                 IntVector p = IntVector.fromArray(IW, pop, popOffset + j).add(IntVector.fromArray(IW, corr, corrOffset + j));
                 FloatVector d = (FloatVector) f.sub(p.add(p)).convert(VectorOperators.I2F, 0);
                 a.mul(d).add(b).intoArray(y, yOffset + j);
             }
         } else {
-            for (; j < end; j += fl) {
+            for (int j0 = 0; j0 < n; j0 += fl) {
+                int j = Math.min(j0, n - fl);
                 IntVector p = IntVector.fromArray(IW, pop, popOffset + j).add(IntVector.fromArray(IW, corr, corrOffset + j));
                 FloatVector d = (FloatVector) f.sub(p.add(p)).convert(VectorOperators.I2F, 0);
                 a.mul(d).mul(FloatVector.fromArray(FW, scale, scaleOffset + j)).add(b).intoArray(y, yOffset + j);
             }
         }
-        BinaryGemm.affineCorrectedScalar(pop, popOffset, corr, corrOffset, full, alpha, scale, scaleOffset, add, y,
-                yOffset, j, n);
     }
 
     @Override
