@@ -405,7 +405,6 @@ public final class BinaryConvolution {
         int h0 = oi * pl.runCount;
         int d0 = oi * pl.ldc;
         for (int r = 0; r < runs.length; r += 4) {
-            // Locals: pop and the tables are all int[], so the JIT would reload them after every store.
             int v = half[h0 + runs[r + 3]];
             int from = d0 + runs[r];
             int step = runs[r + 1];
@@ -529,9 +528,10 @@ public final class BinaryConvolution {
      * {@code j0..j1-1}: border corrections folded into the popcounts, then the threshold test
      * in tiles of positions, every channel of a tile before the next tile, so that a tile's
      * output words stay in L1 while 64 channels OR their bits in (channel by channel over all
-     * positions, 64->64 at 56x56 went through 25 KB of words 64 times). Four channels at a time where they share a word and all have a
-     * threshold: each word is read and written once for the four (64->64 at 56x56 packed in
-     * and out: 177-181 -> 161-169 us; eight at a time in a loop was slower again).
+     * positions, 64->64 at 56x56 went through 25 KB of words 64 times). Four channels at a
+     * time where they share a word and all have a threshold: each word is read and written
+     * once for the four (64->64 at 56x56 packed in and out: 177-181 -> 161-169 us; eight at a
+     * time in a loop was slower again).
      */
     private void thresholdedSigns(Plan pl, int g, int[] pop, SignThresholds th, int img, PackedSigns out, int j0,
                                   int j1) {

@@ -8,12 +8,12 @@ import java.util.function.IntConsumer;
 /**
  * The threads that run a kernel's parts beside the calling thread.
  *
- * <p>A model's kernels hand work over many times per call (ResNet-18: about 40 parallel nodes
+ * <p>A model's kernels hand work over many times per call (ResNet-18: over twenty split nodes
  * in 6 ms), so the hand-off must cost far less than a part. A worker that has just finished a
  * part therefore spins for {@link #SPIN_NANOS} before it parks: the next node's parts reach it
- * within a microsecond instead of the tens of microseconds a wake-up from park takes, and
- * between calls of an idle service the workers sleep. A {@code ForkJoinPool} parked its workers
- * at once, which cost about as much per node as the second thread saved.
+ * while it is still awake instead of after a wake-up from park, and between calls of an idle
+ * service the workers sleep. On a {@code ForkJoinPool}, which parks idle workers at once,
+ * ResNet-18 on two threads took 4.9 ms alone (3.6 ms on this pool; 6.3 ms on one thread).
  *
  * <p>Parts are taken from a shared counter by the caller and the workers alike, so a part a
  * sleeping or descheduled worker has not yet taken is run by whoever is free first; the caller
