@@ -65,9 +65,12 @@ final class KernelPool {
         try {
             Job j = new Job(body, tasks, Thread.currentThread());
             job = j;
-            for (int i = 0; i < workers.length; i++) {
+            // Awake workers see the job by themselves; wake only as many sleeping ones as there
+            // are parts besides the caller's (on a many-core machine most calls have few parts).
+            for (int i = 0, woken = 0; i < workers.length && woken < tasks - 1; i++) {
                 if (parked[i].compareAndSet(true, false)) {
                     LockSupport.unpark(workers[i]);
+                    woken++;
                 }
             }
             j.runParts();
