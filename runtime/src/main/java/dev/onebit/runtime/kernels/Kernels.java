@@ -70,7 +70,10 @@ public final class Kernels {
         }
     }
 
-    /** Threads a kernel may use: the available processors unless {@code onebit.threads} or {@link #setThreads} says otherwise. */
+    /**
+     * Threads a kernel may use: the available processors unless {@code onebit.threads} or
+     * {@link #setThreads} says otherwise.
+     */
     public static int threads() {
         return threads;
     }
@@ -94,7 +97,8 @@ public final class Kernels {
      * Runs {@code body} for every index in {@code 0..tasks-1} and returns when all are done: on
      * the calling thread and {@link #threads()} - 1 kernel threads ({@link KernelPool}), or on
      * the calling thread alone when the count is 1 or the pool is busy with another call's
-     * parts. The first exception thrown by a part is rethrown (after every part has finished).
+     * parts. On the pool, the first exception thrown by a part is rethrown after every part
+     * has finished; on the calling thread alone, it ends the loop.
      */
     public static void parallelFor(int tasks, IntConsumer body) {
         int n = threads;
