@@ -6,6 +6,7 @@ import dev.onebit.ir.Graph;
 import dev.onebit.ir.Node;
 import dev.onebit.ir.Tensor;
 import dev.onebit.ir.ValueInfo;
+import dev.onebit.runtime.kernels.Close;
 import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;
@@ -26,14 +27,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class AddFusionTest {
     private static final String D = OpRegistry.ONEBIT_DOMAIN;
 
-    private static float[] gaussian(Random r, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return v;
-    }
-
     /**
      * Bi-Real blocks in small, c channels at 6x6: x -> Binarize -> conv1 (3x3) + x;
      * -> Binarize -> conv2 (3x3), added as the Add's second operand to a [1, c, 1, 1] bias
@@ -47,11 +40,11 @@ class AddFusionTest {
         conv.put("pads", Attribute.ofInts(1, 1, 1, 1));
         conv.put("method", Attribute.of("bireal"));
         for (int k = 1; k <= 4; k++) {
-            g.initializer("b" + k, Tensor.ofSigns(new int[] {1, c, c, 3, 3}, gaussian(r, c * c * 9)));
-            g.initializer("a" + k, Tensor.ofFloats(new int[] {1, c}, gaussian(r, c)));
-            g.initializer("bias" + k, Tensor.ofFloats(new int[] {c}, gaussian(r, c)));
+            g.initializer("b" + k, Tensor.ofSigns(new int[] {1, c, c, 3, 3}, Close.random(r, c * c * 9)));
+            g.initializer("a" + k, Tensor.ofFloats(new int[] {1, c}, Close.random(r, c)));
+            g.initializer("bias" + k, Tensor.ofFloats(new int[] {c}, Close.random(r, c)));
         }
-        g.initializer("shift", Tensor.ofFloats(new int[] {1, c, 1, 1}, gaussian(r, c)));
+        g.initializer("shift", Tensor.ofFloats(new int[] {1, c, 1, 1}, Close.random(r, c)));
         g.node(new Node("s1", "Binarize", D, List.of("x"), List.of("xs"), Map.of()));
         g.node(new Node("conv1", "BinaryConv", D, List.of("xs", "b1", "a1", "bias1"), List.of("y1"), conv));
         g.node(Node.of("add1", "Add", List.of("y1", "x"), List.of("z1"), Map.of()));
@@ -79,7 +72,7 @@ class AddFusionTest {
                 .map(Node::name).toList();
         assertEquals(List.of("conv1", "conv2", "conv3"), fused, "conv4's output is also a graph output");
         for (int n = 1; n <= 2; n++) {
-            float[] x = gaussian(r, n * c * 36);
+            float[] x = Close.random(r, n * c * 36);
             x[r.nextInt(x.length)] = Float.NaN;
             x[r.nextInt(x.length)] = Float.NEGATIVE_INFINITY;
             Map<String, Value> in = Map.of("x", Value.ofFloats(new int[] {n, c, 6, 6}, x));
@@ -115,7 +108,7 @@ class AddFusionTest {
         Kernel k = OpRegistry.standard().find(D, "BinaryConv", OpRegistry.ONEBIT_OPSET).factory()
                 .create(new NodeContext(conv1, OpRegistry.ONEBIT_OPSET, graph.initializers()::get));
         ResidualKernel layer = (ResidualKernel) k;
-        float[] x = gaussian(r, c * 36);
+        float[] x = Close.random(r, c * 36);
         float[] signs = new float[x.length];
         for (int i = 0; i < x.length; i++) {
             signs[i] = x[i] < 0 ? -1f : 1f;

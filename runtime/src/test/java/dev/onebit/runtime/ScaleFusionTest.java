@@ -6,6 +6,7 @@ import dev.onebit.ir.Graph;
 import dev.onebit.ir.Node;
 import dev.onebit.ir.Tensor;
 import dev.onebit.ir.ValueInfo;
+import dev.onebit.runtime.kernels.Close;
 import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;
@@ -27,14 +28,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ScaleFusionTest {
     private static final String D = OpRegistry.ONEBIT_DOMAIN;
 
-    private static float[] gaussian(Random r, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return v;
-    }
-
     private static Map<String, Attribute> attrs(int k, int stride, int pad) {
         Map<String, Attribute> a = new LinkedHashMap<>();
         a.put("kernel_shape", Attribute.ofInts(k, k));
@@ -52,13 +45,13 @@ class ScaleFusionTest {
         Graph.Builder g = Graph.builder("block").opset("", 13).opset(D, OpRegistry.ONEBIT_OPSET);
         g.input(new ValueInfo("x", DataType.FLOAT, null));
         int m = 70;
-        g.initializer("b1", Tensor.ofSigns(new int[] {1, m, c, 3, 3}, gaussian(r, m * c * 9)));
-        g.initializer("a1", Tensor.ofFloats(new int[] {1, m}, gaussian(r, m)));
-        g.initializer("bias1", Tensor.ofFloats(new int[] {m}, gaussian(r, m)));
-        g.initializer("b2", Tensor.ofSigns(new int[] {1, m, c, 1, 1}, gaussian(r, m * c)));
-        g.initializer("a2", Tensor.ofFloats(new int[] {1, m}, gaussian(r, m)));
-        g.initializer("b3", Tensor.ofSigns(new int[] {1, m, m, 3, 3}, gaussian(r, m * m * 9)));
-        g.initializer("a3", Tensor.ofFloats(new int[] {1, m}, gaussian(r, m)));
+        g.initializer("b1", Tensor.ofSigns(new int[] {1, m, c, 3, 3}, Close.random(r, m * c * 9)));
+        g.initializer("a1", Tensor.ofFloats(new int[] {1, m}, Close.random(r, m)));
+        g.initializer("bias1", Tensor.ofFloats(new int[] {m}, Close.random(r, m)));
+        g.initializer("b2", Tensor.ofSigns(new int[] {1, m, c, 1, 1}, Close.random(r, m * c)));
+        g.initializer("a2", Tensor.ofFloats(new int[] {1, m}, Close.random(r, m)));
+        g.initializer("b3", Tensor.ofSigns(new int[] {1, m, m, 3, 3}, Close.random(r, m * m * 9)));
+        g.initializer("a3", Tensor.ofFloats(new int[] {1, m}, Close.random(r, m)));
         Map<String, Attribute> conv1 = new LinkedHashMap<>(attrs(3, 1, 1));
         conv1.put("method", Attribute.of("xnor"));
         g.node(Node.of("relu0", "Relu", List.of("x"), List.of("r0"), Map.of()));
@@ -80,7 +73,7 @@ class ScaleFusionTest {
     }
 
     private static Value input(Random r, int n, int c, int hw) {
-        float[] x = gaussian(r, n * c * hw * hw);
+        float[] x = Close.random(r, n * c * hw * hw);
         float[] special = {0f, -0f, Float.NaN, Float.POSITIVE_INFINITY};
         for (int k = 0; k < 4; k++) {
             x[r.nextInt(x.length)] = special[k];

@@ -2,8 +2,11 @@ package dev.onebit.runtime.kernels;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** Float comparison for kernels whose summation order differs from the reference's. */
-final class Close {
+/**
+ * Float comparison for kernels whose summation order differs from the reference's, and the
+ * Gaussian test data the runtime's tests draw.
+ */
+public final class Close {
     private Close() {
     }
 
@@ -34,7 +37,8 @@ final class Close {
         return o;
     }
 
-    static float[] random(java.util.Random rnd, int n) {
+    /** {@code n} values drawn from a standard normal distribution, in draw order. */
+    public static float[] random(java.util.Random rnd, int n) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
             v[i] = (float) rnd.nextGaussian();

@@ -9,6 +9,7 @@ import dev.onebit.ir.ValueInfo;
 import dev.onebit.runtime.Executor;
 import dev.onebit.runtime.OpRegistry;
 import dev.onebit.runtime.Value;
+import dev.onebit.runtime.kernels.Close;
 import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;
@@ -27,14 +28,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ({@link OpRegistry#reference()}): equal bit for bit where the inputs are ±1.
  */
 class BinaryGraphTest {
-
-    private static float[] gaussian(Random r, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return v;
-    }
 
     private static float[] positive(Random r, int n) {
         float[] v = new float[n];
@@ -57,18 +50,18 @@ class BinaryGraphTest {
         int m1 = 70;
         int m2 = 33;
         int m3 = 8;
-        g.initializer("b1", Tensor.ofSigns(new int[] {1, m1, c, 3, 3}, gaussian(r, m1 * c * 9)));
+        g.initializer("b1", Tensor.ofSigns(new int[] {1, m1, c, 3, 3}, Close.random(r, m1 * c * 9)));
         g.initializer("a1", Tensor.ofFloats(new int[] {1, m1}, positive(r, m1)));
-        g.initializer("bias1", Tensor.ofFloats(new int[] {m1}, gaussian(r, m1)));
-        g.initializer("b2", Tensor.ofSigns(new int[] {2, m2, m1, 3, 3}, gaussian(r, 2 * m2 * m1 * 9)));
+        g.initializer("bias1", Tensor.ofFloats(new int[] {m1}, Close.random(r, m1)));
+        g.initializer("b2", Tensor.ofSigns(new int[] {2, m2, m1, 3, 3}, Close.random(r, 2 * m2 * m1 * 9)));
         g.initializer("a2", Tensor.ofFloats(new int[] {2, m2}, positive(r, 2 * m2)));
-        g.initializer("b3", Tensor.ofSigns(new int[] {1, m3, m2, 1, 1}, gaussian(r, m3 * m2)));
+        g.initializer("b3", Tensor.ofSigns(new int[] {1, m3, m2, 1, 1}, Close.random(r, m3 * m2)));
         g.initializer("a3", Tensor.ofFloats(new int[] {1, m3}, positive(r, m3)));
         int pooled = hw / 2;
         int in4 = m3 * ((pooled + 1 + 2 - 3) / 2 + 1) * ((pooled + 0 + 1 - 3) / 2 + 1);
-        g.initializer("b4", Tensor.ofSigns(new int[] {3, 10, in4}, gaussian(r, 30 * in4)));
+        g.initializer("b4", Tensor.ofSigns(new int[] {3, 10, in4}, Close.random(r, 30 * in4)));
         g.initializer("a4", Tensor.ofFloats(new int[] {3, 10}, positive(r, 30)));
-        g.initializer("bias4", Tensor.ofFloats(new int[] {10}, gaussian(r, 10)));
+        g.initializer("bias4", Tensor.ofFloats(new int[] {10}, Close.random(r, 10)));
 
         Map<String, Attribute> conv1 = new LinkedHashMap<>();
         conv1.put("pads", Attribute.ofInts(1, 1, 1, 1));
@@ -108,7 +101,7 @@ class BinaryGraphTest {
         Executor reference = Executor.create(graph, OpRegistry.reference());
         Set<String> keep = Set.of("y1", "y2", "y3");
         for (int n = 1; n <= 2; n++) {
-            Map<String, Value> in = Map.of("x", Value.ofFloats(new int[] {n, c, hw, hw}, gaussian(r, n * c * hw * hw)));
+            Map<String, Value> in = Map.of("x", Value.ofFloats(new int[] {n, c, hw, hw}, Close.random(r, n * c * hw * hw)));
             Map<String, Value> a = fast.run(in, keep);
             Map<String, Value> b = reference.run(in, keep);
             // conv3 is BWN (real-valued input): one conv with the effective weight in the fast
@@ -151,7 +144,7 @@ class BinaryGraphTest {
         assertEquals(List.of("s0", "s1", "pool1", "conv3", "s3", "flat"), fast.packedOutputNodes());
         assertEquals(List.of(), reference.packedOutputNodes());
         for (int n = 1; n <= 3; n++) {
-            Map<String, Value> in = Map.of("x", Value.ofFloats(new int[] {n, c, hw, hw}, gaussian(r, n * c * hw * hw)));
+            Map<String, Value> in = Map.of("x", Value.ofFloats(new int[] {n, c, hw, hw}, Close.random(r, n * c * hw * hw)));
             Value a = fast.run(in).get("y");
             Value b = reference.run(in).get("y");
             assertArrayEquals(b.shape, a.shape);
@@ -165,7 +158,7 @@ class BinaryGraphTest {
         Random r = new Random(6);
         Graph.Builder g = Graph.builder("bwn").opset("", 13).opset(OpRegistry.ONEBIT_DOMAIN, OpRegistry.ONEBIT_OPSET);
         g.input(new ValueInfo("x", DataType.FLOAT, null));
-        g.initializer("b", Tensor.ofSigns(new int[] {1, 4, 3, 3, 3}, gaussian(r, 4 * 27)));
+        g.initializer("b", Tensor.ofSigns(new int[] {1, 4, 3, 3, 3}, Close.random(r, 4 * 27)));
         g.initializer("a", Tensor.ofFloats(new int[] {1, 4}, positive(r, 4)));
         Map<String, Attribute> pool = new LinkedHashMap<>();
         pool.put("kernel_shape", Attribute.ofInts(2, 2));
@@ -182,7 +175,7 @@ class BinaryGraphTest {
         Random r = new Random(4);
         Graph graph = graph(r, 5, 8);
         Map<String, Value> out = Executor.create(graph).run(Map.of("x",
-                Value.ofFloats(new int[] {1, 5, 8, 8}, gaussian(r, 5 * 64))), Set.of("p1"));
+                Value.ofFloats(new int[] {1, 5, 8, 8}, Close.random(r, 5 * 64))), Set.of("p1"));
         for (float v : out.get("p1").floats) {
             assertTrue(v == 1f || v == -1f, "p1 holds " + v);
         }
