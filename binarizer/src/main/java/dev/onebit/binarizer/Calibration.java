@@ -10,6 +10,7 @@ import dev.onebit.runtime.Value;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,8 +22,10 @@ import java.util.stream.IntStream;
  *
  * <p>The binary layers, and the float Conv and Gemm layers downstream of them (the classifier,
  * normally; see {@link Site}), are visited in topological order. For each, the binarized graph (with
- * the earlier layers already calibrated) is run on the calibration images, and per output
- * channel a scale {@code a > 0} and shift {@code b} are fitted so that {@code a * y + b} has the
+ * the earlier layers already calibrated) is run on the calibration images. Layers with
+ * real-valued inputs (bwn, cbd) get the {@link SignRefit}: signs, alphas and bias refitted to
+ * the float layer's output. Every other layer gets the <em>moment fit</em>: per output
+ * channel a scale {@code a > 0} and shift {@code b} so that {@code a * y + b} has the
  * mean and standard deviation (over batch and spatial positions) of the float graph's value of
  * the same name. {@code a} is folded into alpha (every plane), {@code a * bias + b} into the
  * bias (created when absent). A channel whose float or binary output is constant keeps
@@ -37,7 +40,8 @@ import java.util.stream.IntStream;
  * matches the mean.
  *
  * <p>The float graph runs once, keeping every needed value, and only per-channel moments are
- * cached (the values themselves would be hundreds of megabytes for a VGG). The binarized graph
+ * cached (the values themselves would be hundreds of megabytes for a VGG); a refitted layer's
+ * float output is recomputed per batch, for its sums only. The binarized graph
  * runs once per layer, only from that layer's inputs on (see {@link SiteRunner}). Batches run
  * in parallel; their moments are merged in batch order.
  */
@@ -48,20 +52,35 @@ public final class Calibration {
     private Calibration() {
     }
 
-    /** Calibrates on {@code images} ({@code [N, ...]}, fed to the graphs' single input) in batches of {@value #DEFAULT_BATCH}. */
+    /**
+     * What {@link #run} did: the calibrated graph, and per layer whose signs were refitted
+     * ({@link SignRefit}) the fraction of its signs that changed, in calibration order.
+     */
+    public record Result(Graph graph, Map<String, Double> refitSigns) {
+    }
+
+    /** Calibrates on {@code images} ({@code [N, ...]}, fed to the graphs' single input) in batches of {@value #DEFAULT_BATCH}, refitting signs. */
     public static Graph calibrate(Graph floatGraph, Graph binarized, Value images) {
         return calibrate(floatGraph, binarized, split(images, DEFAULT_BATCH));
     }
 
+    /** {@link #run} with the sign refit on, returning the graph. */
+    public static Graph calibrate(Graph floatGraph, Graph binarized, List<Value> batches) {
+        return run(floatGraph, binarized, batches, true).graph();
+    }
+
     /**
-     * Calibrates on the given batches, each a value for the graphs' single input.
+     * Calibrates on the given batches, each a value for the graphs' single input. The result
+     * depends only on the graphs and the batches (not on threads or timing).
      *
-     * @return the calibrated graph; {@code binarized} itself when it has no binary layer
+     * @param refitSigns refit the signs of BWN convolutions to their outputs ({@link SignRefit})
+     *     before the moment fit of the other layers; false gives the moment fit everywhere
+     * @return the calibrated graph ({@code binarized} itself when it has no binary layer)
      * @throws IllegalArgumentException if a graph has more than one input, there are no
      *     batches, or a binary layer's output has no counterpart of the same name and channel
      *     count in the float graph
      */
-    public static Graph calibrate(Graph floatGraph, Graph binarized, List<Value> batches) {
+    public static Result run(Graph floatGraph, Graph binarized, List<Value> batches, boolean refitSigns) {
         if (batches.isEmpty()) {
             throw new IllegalArgumentException("no calibration images");
         }
@@ -73,22 +92,30 @@ public final class Calibration {
         }
         List<Site> sites = Site.find(binarized, floatGraph);
         if (sites.stream().noneMatch(s -> !s.floatLayer)) {
-            return binarized;
+            return new Result(binarized, Map.of());
         }
         List<ChannelMoments> floatMoments = floatMoments(floatGraph, batches, sites);
         Graph current = binarized;
         SiteRunner runner = new SiteRunner(binarized, batches);
+        Map<String, Double> flips = new LinkedHashMap<>();
         for (int i = 0; i < sites.size(); i++) {
             Site site = sites.get(i);
             ChannelMoments want = floatMoments.get(i);
-            ChannelMoments got = runner.run(current, site);
+            SignRefit refit = refitSigns ? SignRefit.of(current, site, floatGraph, batches) : null;
+            ChannelMoments got = refit == null ? runner.run(current, site)
+                    : runner.run(current, site, refit.input(), refit::add);
             if (want.channels != got.channels) {
                 throw new IllegalArgumentException("value '" + site.target + "' has " + want.channels
                         + " channels in the float graph, " + got.channels + " in the binarized one");
             }
-            current = site.fold(current, site.fit(current, want, got));
+            if (refit != null) {
+                current = refit.apply(current);
+                flips.put(refit.layer(), refit.flippedFraction());
+            } else {
+                current = site.fold(current, site.fit(current, want, got));
+            }
         }
-        return current;
+        return new Result(current, flips);
     }
 
     /** Splits {@code [N, ...]} into batches of at most {@code size} along the first axis. */

@@ -206,6 +206,27 @@ final class Site {
         return builder.nodes(nodes).build();
     }
 
+    /** The graph with the binary layer's B, alpha and bias replaced (see {@link SignRefit}). */
+    Graph rewrite(Graph g, Tensor bits, float[] alpha, float[] bias) {
+        Node n = node(g, node);
+        Tensor alphaT = g.initializer(n.input(2));
+        Graph.Builder builder = g.toBuilder();
+        String bName = writeTensor(builder, g, n, n.input(1), n.name() + ".B", bits);
+        String alphaName = writeTensor(builder, g, n, n.input(2), n.name() + ".alpha", Tensor.ofFloats(alphaT.shape(), alpha));
+        String biasName = writeTensor(builder, g, n, n.hasInput(3) ? n.input(3) : "", n.name() + ".bias",
+                Tensor.ofFloats(new int[] {bias.length}, bias));
+        List<String> inputs = new ArrayList<>(n.inputs());
+        while (inputs.size() < 4) {
+            inputs.add("");
+        }
+        inputs.set(1, bName);
+        inputs.set(2, alphaName);
+        inputs.set(3, biasName);
+        List<Node> nodes = new ArrayList<>(g.nodes());
+        nodes.set(nodes.indexOf(n), n.withInputs(inputs));
+        return builder.nodes(nodes).build();
+    }
+
     /** A float Conv or Gemm with output channel o scaled by a[o] and shifted by b[o]. */
     private static Graph foldFloat(Graph g, Node n, double[] a, double[] b) {
         Tensor wT = g.initializer(n.input(1));

@@ -17,6 +17,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.ObjIntConsumer;
 import java.util.stream.IntStream;
 
 /**
@@ -55,10 +56,22 @@ final class SiteRunner {
      * two differ. Then advances the frontier past everything upstream of the site.
      */
     ChannelMoments run(Graph g, Site site) {
+        return run(g, site, null, null);
+    }
+
+    /**
+     * As {@link #run(Graph, Site)}, and hands each batch's value of {@code extra} (a value
+     * upstream of the site) with the batch's index to {@code sink}, from several threads at once.
+     */
+    ChannelMoments run(Graph g, Site site, String extra, ObjIntConsumer<Value> sink) {
         Set<String> targets = new LinkedHashSet<>();
         targets.add(site.output);
         targets.add(site.target);
         Set<String> cached = new HashSet<>(cache.get(0).keySet());
+        boolean extraComputed = extra != null && !cached.contains(extra);
+        if (extraComputed) {
+            targets.add(extra);
+        }
         List<Node> sub = nodesFor(g, targets, cached);
         Set<String> downstream = downstreamOf(sub, site.node);
         Set<String> nowSettled = new HashSet<>(settled);
@@ -96,6 +109,9 @@ final class SiteRunner {
             Map<String, Value> out = ex.run(in, keepAlso);
             Value y = out.get(site.output);
             Value s = site.target.equals(site.output) ? null : out.get(site.target);
+            if (sink != null) {
+                sink.accept(extraComputed ? out.get(extra) : mine.get(extra), b);
+            }
             for (String k : keep) {
                 mine.put(k, out.get(k));
             }

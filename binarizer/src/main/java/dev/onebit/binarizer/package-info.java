@@ -1,7 +1,7 @@
 /**
  * Binarization of float CNN graphs: named passes over the {@link dev.onebit.ir.Graph} IR that
  * turn Conv, Gemm and MatMul layers into onebit's binary operators, and a label-free
- * calibration that fits the result back to the float network's statistics.
+ * calibration that fits the result back to the float network ({@link dev.onebit.binarizer.Calibration}).
  *
  * <p>The operators and their numeric conventions are defined by
  * {@code dev.onebit.runtime.ops.BinaryOps} (domain {@code dev.onebit}, version 1); this package

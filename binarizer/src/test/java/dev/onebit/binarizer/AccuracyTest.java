@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Top-1 on the 2,000 test images after binarization and calibration on the 1,000 training
  * images, against the product's promises: BWN within 1 point of float, CBD K=2 within 0.5 and
- * K=4 within 0.2 (all with calibration).
+ * K=4 within 0.2 (all with the default calibration, whose sign refit covers the BWN and CBD convs).
  *
  * <p>Not every promise is met by post-training binarization of these samples; the assertions
  * hold each result at what was measured plus a margin (so a regression fails), and the printed
@@ -35,22 +35,23 @@ class AccuracyTest {
      * One asserted result.
      *
      * @param promise the product's allowed drop in points
-     * @param allowed the asserted drop in points: the promise where it is met with room, else the measurement plus a margin
+     * @param allowed the asserted drop in points: the promise where it is met with room, else the measurement plus
+     *     0.4 (8 of the 2,000 images)
      * @param measured the drop measured when the thresholds were set (Temurin 25, Vector API kernels)
      */
     private record Case(String model, String method, double promise, double allowed, double measured) {
     }
 
     private static final List<Case> CASES = List.of(
-            new Case("plain", "bwn", 1.0, 4.5, 3.40),
-            new Case("plain", "cbd2", 0.5, 1.0, 0.45),
-            new Case("plain", "cbd4", 0.2, 0.75, 0.25),
-            new Case("resnet", "bwn", 1.0, 35.0, 31.20),
-            new Case("resnet", "cbd2", 0.5, 2.75, 1.80),
-            new Case("resnet", "cbd4", 0.2, 0.75, 0.15),
-            new Case("vgg", "bwn", 1.0, 6.0, 4.80),
-            new Case("vgg", "cbd2", 0.5, 1.5, 0.70),
-            new Case("vgg", "cbd4", 0.2, 0.5, -0.05));
+            new Case("plain", "bwn", 1.0, 1.0, 0.60),
+            new Case("plain", "cbd2", 0.5, 0.5, 0.10),
+            new Case("plain", "cbd4", 0.2, 0.3, -0.10),
+            new Case("resnet", "bwn", 1.0, 4.0, 3.00),
+            new Case("resnet", "cbd2", 0.5, 1.05, 0.65),
+            new Case("resnet", "cbd4", 0.2, 0.65, 0.25),
+            new Case("vgg", "bwn", 1.0, 1.0, 0.60),
+            new Case("vgg", "cbd2", 0.5, 0.5, -0.10),
+            new Case("vgg", "cbd4", 0.2, 0.4, 0.00));
 
     static BinarizeOptions options(String method) {
         if (method.startsWith("cbd")) {
