@@ -27,6 +27,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -177,6 +178,30 @@ class ConvertCommandTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("nope"), r.err());
         assertFalse(Files.exists(out));
+    }
+
+    /**
+     * Calibration refits the bwn layers' signs unless told not to; the JSON names the layers
+     * and the container's metadata says so. On plain with 300 calibration images the refit
+     * changes top-1 on the test images (its effect on accuracy is AccuracyTest's business).
+     */
+    @Test
+    void signRefitIsOnByDefaultAndCanBeTurnedOff(@TempDir Path tmp) {
+        Path on = tmp.resolve("on.bnn");
+        Path off = tmp.resolve("off.bnn");
+        String[] common = {"--calib", train1k(), "--calib-limit", "300", "--data", test2k(), "--limit", "500",
+            NORM[0], NORM[1], NORM[2], NORM[3], "--json"};
+        Cli.Result r = Cli.run(concat(new String[] {"convert", sample("plain.onnx"), "-o", on.toString()}, common));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("\"sign_refit\":{\"/conv2/Conv\":") && r.out().contains("\"/fc1/Gemm\":"), r.out());
+        Cli.Result n = Cli.run(concat(new String[] {"convert", sample("plain.onnx"), "-o", off.toString(),
+            "--no-sign-refit"}, common));
+        assertEquals(0, n.code(), n.err());
+        assertTrue(n.out().contains("\"sign_refit\":{}"), n.out());
+        assertNotEquals(SampleAccuracyTest.number(r.out(), "top1"), SampleAccuracyTest.number(n.out(), "top1"));
+        Cli.Result report = Cli.run("report", on.toString());
+        assertEquals(0, report.code(), report.err());
+        assertTrue(report.out().contains("signs refitted in 2 layers"), report.out());
     }
 
     private static String[] concat(String[] a, String... b) {
