@@ -14,7 +14,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEST = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
 CALIB = os.path.join(ROOT, "samples/data/fashion-mnist-train1k-images-idx3-ubyte.gz")
 NORM = ["--mean", "0.2860", "--std", "0.3530"]
-METHODS = [("bwn", []), ("xnor", []), ("bireal", []), ("cbd K=2", ["--bits", "2"]),
+# "moments only": calibration without the sign refit (--no-sign-refit), for comparison.
+METHODS = [("bwn", []), ("bwn moments only", ["--no-sign-refit"]), ("xnor", []), ("bireal", []),
+           ("cbd K=2", ["--bits", "2"]), ("cbd K=2 moments only", ["--bits", "2", "--no-sign-refit"]),
            ("cbd K=3", ["--bits", "3"]), ("cbd K=4", ["--bits", "4"])]
 
 
