@@ -59,6 +59,11 @@ final class SignRefit {
      * rows keep the moment fit.
      */
     static final int MAX_ROW = 2304;
+    /**
+     * im2col rows a layer's sums take at most, by taking every k-th output position: a 56x56
+     * layer of 1,000 images has 3 million rows, far more than G needs, at n² multiply-adds each.
+     */
+    static final long MAX_ROWS = 1L << 17;
     /** Most sweeps over a channel's rows. */
     static final int MAX_SWEEPS = 8;
     /** im2col rows accumulated in float before they are added to the double sums. */
@@ -76,6 +81,7 @@ final class SignRefit {
     private final String floatInput;
     private final List<Value> batches;
     private final Sums[] perBatch;
+    private final int totalImages;
     private double flippedFraction = Double.NaN;
 
     private SignRefit(Site site, Node layer, int[] bShape, Graph floatGraph, List<Value> batches) {
@@ -101,6 +107,11 @@ final class SignRefit {
         this.floatWeight = w;
         this.floatInput = floatGraph.inputs().get(0).name();
         this.perBatch = new Sums[batches.size()];
+        int images = 0;
+        for (Value v : batches) {
+            images += v.shape[0];
+        }
+        this.totalImages = images;
     }
 
     /** The refit of {@code site} in {@code g}, or null when the site keeps the moment fit (see the class comment). */
@@ -173,7 +184,9 @@ final class SignRefit {
             throw new IllegalArgumentException("sign refit of " + layer.describe() + ": input " + Arrays.toString(x.shape)
                     + " does not fit weight rows of " + per);
         }
-        return Sums.of(x.floats, x.shape[0], x.shape[1], geo, y.floats, outputs);
+        long rowsAll = (long) totalImages * geo.outCount();
+        int step = (int) Math.min(geo.outCount(), Math.max(1, (rowsAll + MAX_ROWS - 1) / MAX_ROWS));
+        return Sums.of(x.floats, x.shape[0], x.shape[1], geo, y.floats, outputs, step);
     }
 
     /**
@@ -418,9 +431,10 @@ final class SignRefit {
         /**
          * The sums of a batch: im2col rows of {@code x} ({@code [images, channels, spatial...]})
          * under the geometry's windows, padded taps 0, in (image, output position) order, each
-         * paired with {@code y[image][o][position]}.
+         * paired with {@code y[image][o][position]}; of each image's positions only every
+         * {@code step}-th, from {@code image % step} on.
          */
-        static Sums of(float[] x, int images, int channels, ConvGeometry geo, float[] y, int outputs) {
+        static Sums of(float[] x, int images, int channels, ConvGeometry geo, float[] y, int outputs, int step) {
             int positions = geo.outCount();
             int taps = geo.kernelCount();
             int plane = geo.inCount();
@@ -433,7 +447,8 @@ final class SignRefit {
             float[] cBlock = new float[per * outputs];
             int r = 0;
             for (int img = 0; img < images; img++) {
-                for (int p = 0; p < positions; p++) {
+                // Every step-th position, starting at a different one in each image.
+                for (int p = img % step; p < positions; p += step) {
                     int row = r * per;
                     for (int c = 0; c < channels; c++) {
                         int xb = (img * channels + c) * plane;

@@ -35,23 +35,23 @@ class AccuracyTest {
      * One asserted result.
      *
      * @param promise the product's allowed drop in points
-     * @param allowed the asserted drop in points: the promise where it is met with room, else the measurement plus
-     *     0.4 (8 of the 2,000 images)
+     * @param allowed the asserted drop in points: the promise where that leaves at least 0.35 (7 of the 2,000
+     *     images) above the measurement, else the measurement plus 0.4
      * @param measured the drop measured when the thresholds were set (Temurin 25, Vector API kernels)
      */
     private record Case(String model, String method, double promise, double allowed, double measured) {
     }
 
     private static final List<Case> CASES = List.of(
-            new Case("plain", "bwn", 1.0, 1.0, 0.60),
-            new Case("plain", "cbd2", 0.5, 0.5, 0.10),
-            new Case("plain", "cbd4", 0.2, 0.3, -0.10),
-            new Case("resnet", "bwn", 1.0, 4.0, 3.00),
-            new Case("resnet", "cbd2", 0.5, 1.05, 0.65),
-            new Case("resnet", "cbd4", 0.2, 0.65, 0.25),
-            new Case("vgg", "bwn", 1.0, 1.0, 0.60),
-            new Case("vgg", "cbd2", 0.5, 0.5, -0.10),
-            new Case("vgg", "cbd4", 0.2, 0.4, 0.00));
+            new Case("plain", "bwn", 1.0, 1.0, 0.65),
+            new Case("plain", "cbd2", 0.5, 0.5, -0.15),
+            new Case("plain", "cbd4", 0.2, 0.4, 0.00),
+            new Case("resnet", "bwn", 1.0, 2.9, 2.50),
+            new Case("resnet", "cbd2", 0.5, 0.85, 0.45),
+            new Case("resnet", "cbd4", 0.2, 0.5, 0.10),
+            new Case("vgg", "bwn", 1.0, 1.0, 0.35),
+            new Case("vgg", "cbd2", 0.5, 0.5, 0.00),
+            new Case("vgg", "cbd4", 0.2, 0.5, 0.10));
 
     static BinarizeOptions options(String method) {
         if (method.startsWith("cbd")) {
