@@ -7,10 +7,6 @@ import dev.onebit.ir.ValueInfo;
 import dev.onebit.runtime.Executor;
 import dev.onebit.runtime.Value;
 import dev.onebit.runtime.kernels.ConvGeometry;
-import dev.onebit.runtime.kernels.FloatGemm;
-import dev.onebit.runtime.kernels.Kernels;
-import dev.onebit.runtime.kernels.Offsets;
-import dev.onebit.runtime.kernels.PackedMatrix;
 
 import java.util.Arrays;
 import java.util.List;
@@ -66,8 +62,6 @@ final class SignRefit {
     static final long MAX_ROWS = 1L << 17;
     /** Most sweeps over a channel's rows. */
     static final int MAX_SWEEPS = 8;
-    /** im2col rows accumulated in float before they are added to the double sums. */
-    private static final int BLOCK = 256;
 
     private final Site site;
     private final String input;
@@ -80,7 +74,7 @@ final class SignRefit {
     private final float[] floatWeight;
     private final String floatInput;
     private final List<Value> batches;
-    private final Sums[] perBatch;
+    private final Im2colSums[] perBatch;
     private final int totalImages;
     private double flippedFraction = Double.NaN;
 
@@ -106,7 +100,7 @@ final class SignRefit {
         }
         this.floatWeight = w;
         this.floatInput = floatGraph.inputs().get(0).name();
-        this.perBatch = new Sums[batches.size()];
+        this.perBatch = new Im2colSums[batches.size()];
         int images = 0;
         for (Value v : batches) {
             images += v.shape[0];
@@ -170,7 +164,7 @@ final class SignRefit {
         perBatch[index] = sums(x, y);
     }
 
-    private Sums sums(Value x, Value y) {
+    private Im2colSums sums(Value x, Value y) {
         // A fully connected layer's [N, IN] input is a conv's with no spatial axes: one row per image.
         if (!x.isFloat() || x.rank() != kernel.length + 2 || y.rank() != x.rank() || y.shape[1] != outputs) {
             throw new IllegalArgumentException("sign refit of " + layer.describe() + ": unexpected input "
@@ -186,7 +180,7 @@ final class SignRefit {
         }
         long rowsAll = (long) totalImages * geo.outCount();
         int step = (int) Math.min(geo.outCount(), Math.max(1, (rowsAll + MAX_ROWS - 1) / MAX_ROWS));
-        return Sums.of(x.floats, x.shape[0], x.shape[1], geo, y.floats, outputs, step);
+        return Im2colSums.of(x.floats, x.shape[0], x.shape[1], geo, y.floats, outputs, step);
     }
 
     /**
@@ -195,7 +189,7 @@ final class SignRefit {
      * the calibration images keeps its signs and alpha and gets the bias that matches the mean.
      */
     Graph apply(Graph g) {
-        Sums total = perBatch[0];
+        Im2colSums total = perBatch[0];
         for (int i = 1; i < perBatch.length; i++) {
             total.merge(perBatch[i]);
         }
@@ -250,7 +244,7 @@ final class SignRefit {
                     b[k][j] = signs[(k * outputs + o) * n + j];
                 }
             }
-            double[] a = refitChannel(cov, c, b, MAX_SWEEPS);
+            double[] a = ChannelRefit.refitChannel(cov, c, b, MAX_SWEEPS);
             double shift = my;
             for (int k = 0; k < planes; k++) {
                 if (a != null) {
@@ -260,7 +254,7 @@ final class SignRefit {
                     }
                 }
                 // Without a fit (no input variance along the rows) only the mean is matched.
-                shift -= alpha[k * outputs + o] * dot(b[k], mx);
+                shift -= alpha[k * outputs + o] * ChannelRefit.dot(b[k], mx);
             }
             bias[o] = (float) shift;
         }
@@ -275,256 +269,5 @@ final class SignRefit {
         int[] shape = bT.shape();
         return site.rewrite(g, refitted.bits(Arrays.copyOfRange(shape, 1, shape.length)),
                 refitted.alphaTensor().toFloatArray(), bias);
-    }
-
-    /**
-     * Refits one output channel's K sign rows {@code b[k]} (±1, changed in place) to maximise
-     * {@code v' M^-1 v}, {@code M[k][l] = b_k' G b_l}, {@code v[k] = b_k . c}: the output
-     * variance the least-squares alphas explain. Sweeps over planes and weights flip each sign
-     * that raises it (O(K³) per candidate from running products {@code G b_k}, O(n) per
-     * accepted flip) until a sweep flips nothing or after {@code maxSweeps} sweeps.
-     *
-     * @param cov G, {@code n x n} row-major, symmetric
-     * @return the least-squares alphas {@code M^-1 v} of the final rows (of either sign), or
-     *     null, with the rows untouched, when M is not positive definite
-     */
-    static double[] refitChannel(double[] cov, double[] c, double[][] b, int maxSweeps) {
-        int planes = b.length;
-        int n = c.length;
-        double[][] gb = new double[planes][n];
-        double[] m = new double[planes * planes];
-        double[] v = new double[planes];
-        for (int k = 0; k < planes; k++) {
-            for (int i = 0; i < n; i++) {
-                double acc = 0;
-                for (int j = 0; j < n; j++) {
-                    acc += cov[i * n + j] * b[k][j];
-                }
-                gb[k][i] = acc;
-            }
-            v[k] = dot(b[k], c);
-        }
-        for (int k = 0; k < planes; k++) {
-            for (int l = 0; l < planes; l++) {
-                m[k * planes + l] = dot(b[k], gb[l]);
-            }
-        }
-        double[] work = new double[planes * planes + planes];
-        double f = explained(m, v, planes, work, null);
-        if (Double.isNaN(f)) {
-            return null;
-        }
-        double[] m2 = new double[m.length];
-        double[] v2 = new double[planes];
-        for (int sweep = 0; sweep < maxSweeps; sweep++) {
-            int flips = 0;
-            for (int k = 0; k < planes; k++) {
-                double[] bk = b[k];
-                for (int j = 0; j < n; j++) {
-                    double bj = bk[j];
-                    System.arraycopy(m, 0, m2, 0, m.length);
-                    System.arraycopy(v, 0, v2, 0, planes);
-                    v2[k] = v[k] - 2 * bj * c[j];
-                    for (int l = 0; l < planes; l++) {
-                        if (l != k) {
-                            double d = -2 * bj * gb[l][j];
-                            m2[k * planes + l] += d;
-                            m2[l * planes + k] += d;
-                        }
-                    }
-                    m2[k * planes + k] = m[k * planes + k] - 4 * bj * gb[k][j] + 4 * cov[j * n + j];
-                    double f2 = explained(m2, v2, planes, work, null);
-                    // The margin keeps rounding from flipping a sign back and forth.
-                    if (f2 > f * (1 + 1e-12)) {
-                        double[] gk = gb[k];
-                        for (int i = 0; i < n; i++) {
-                            gk[i] -= 2 * bj * cov[j * n + i];
-                        }
-                        bk[j] = -bj;
-                        System.arraycopy(m2, 0, m, 0, m.length);
-                        System.arraycopy(v2, 0, v, 0, planes);
-                        f = f2;
-                        flips++;
-                    }
-                }
-            }
-            if (flips == 0) {
-                break;
-            }
-        }
-        double[] alpha = new double[planes];
-        explained(m, v, planes, work, alpha);
-        return alpha;
-    }
-
-    /**
-     * {@code v' M^-1 v} through the Cholesky factor of M (K x K), or NaN when M is not
-     * positive definite (a pivot at or below 1e-12 of the largest diagonal entry); with
-     * {@code alpha} non-null, also {@code M^-1 v} into it.
-     */
-    static double explained(double[] m, double[] v, int k, double[] work, double[] alpha) {
-        double[] l = work;
-        double scale = 0;
-        for (int i = 0; i < k; i++) {
-            scale = Math.max(scale, m[i * k + i]);
-        }
-        for (int i = 0; i < k; i++) {
-            for (int j = 0; j <= i; j++) {
-                double sum = m[i * k + j];
-                for (int p = 0; p < j; p++) {
-                    sum -= l[i * k + p] * l[j * k + p];
-                }
-                if (i == j) {
-                    if (!(sum > 1e-12 * scale)) {
-                        return Double.NaN;
-                    }
-                    l[i * k + i] = Math.sqrt(sum);
-                } else {
-                    l[i * k + j] = sum / l[j * k + j];
-                }
-            }
-        }
-        // y = L^-1 v (in work's tail); v' M^-1 v = |y|².
-        int y = k * k;
-        double f = 0;
-        for (int i = 0; i < k; i++) {
-            double sum = v[i];
-            for (int p = 0; p < i; p++) {
-                sum -= l[i * k + p] * work[y + p];
-            }
-            work[y + i] = sum / l[i * k + i];
-            f += work[y + i] * work[y + i];
-        }
-        if (alpha != null) {
-            for (int i = k - 1; i >= 0; i--) {
-                double sum = work[y + i];
-                for (int p = i + 1; p < k; p++) {
-                    sum -= l[p * k + i] * alpha[p];
-                }
-                alpha[i] = sum / l[i * k + i];
-            }
-        }
-        return f;
-    }
-
-    private static double dot(double[] a, double[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) {
-            s += a[i] * b[i];
-        }
-        return s;
-    }
-
-    /**
-     * Sums over im2col rows: of x (n), of x x' (n x n), of x y'
-     * ({@code [n][outputs]}), of y, and the row count.
-     */
-    static final class Sums {
-        final int n;
-        final int outputs;
-        final double[] sx;
-        final double[] g;
-        final double[] c;
-        final double[] sy;
-        long rows;
-
-        /**
-         * The sums of a batch: im2col rows of {@code x} ({@code [images, channels, spatial...]})
-         * under the geometry's windows, padded taps 0, in (image, output position) order, each
-         * paired with {@code y[image][o][position]}; of each image's positions only every
-         * {@code step}-th, from {@code image % step} on.
-         */
-        static Sums of(float[] x, int images, int channels, ConvGeometry geo, float[] y, int outputs, int step) {
-            int positions = geo.outCount();
-            int taps = geo.kernelCount();
-            int plane = geo.inCount();
-            int per = channels * taps;
-            int[] src = geo.tapSources();
-            Sums s = new Sums(per, outputs);
-            float[] rows = new float[BLOCK * per];
-            float[] ys = new float[BLOCK * outputs];
-            float[] gBlock = new float[per * per];
-            float[] cBlock = new float[per * outputs];
-            int r = 0;
-            for (int img = 0; img < images; img++) {
-                // Every step-th position, starting at a different one in each image.
-                for (int p = img % step; p < positions; p += step) {
-                    int row = r * per;
-                    for (int c = 0; c < channels; c++) {
-                        int xb = (img * channels + c) * plane;
-                        for (int t = 0; t < taps; t++) {
-                            int at = src[p * taps + t];
-                            rows[row + c * taps + t] = at < 0 ? 0f : x[xb + at];
-                        }
-                    }
-                    for (int o = 0; o < outputs; o++) {
-                        ys[r * outputs + o] = y[(img * outputs + o) * positions + p];
-                    }
-                    if (++r == BLOCK) {
-                        s.add(rows, ys, r, gBlock, cBlock);
-                        r = 0;
-                    }
-                }
-            }
-            s.add(rows, ys, r, gBlock, cBlock);
-            return s;
-        }
-
-        Sums(int n, int outputs) {
-            this.n = n;
-            this.outputs = outputs;
-            sx = new double[n];
-            g = new double[n * n];
-            c = new double[n * outputs];
-            sy = new double[outputs];
-        }
-
-        /**
-         * Adds {@code count} rows ({@code x[r * n + j]}, {@code ys[r * outputs + o]}): the block's
-         * x'x and x'y as float products ({@link FloatGemm}), then added to the double sums.
-         */
-        void add(float[] x, float[] ys, int count, float[] gBlock, float[] cBlock) {
-            if (count == 0) {
-                return;
-            }
-            FloatGemm gemm = Kernels.floatGemm();
-            // A = x' (n x count) is x read with swapped strides; B = x (count x n) and y in place.
-            PackedMatrix xt = gemm.pack(x, 0, 1, n, n, count, 1f);
-            int[] rowsOfX = Offsets.strided(count, n);
-            gemm.multiply(xt, n, x, 0, rowsOfX, Offsets.strided(n, 1), null, 0, false, gBlock, 0, n, 1);
-            gemm.multiply(xt, outputs, ys, 0, Offsets.strided(count, outputs), Offsets.strided(outputs, 1), null, 0,
-                    false, cBlock, 0, outputs, 1);
-            for (int k = 0; k < g.length; k++) {
-                g[k] += gBlock[k];
-            }
-            for (int k = 0; k < c.length; k++) {
-                c[k] += cBlock[k];
-            }
-            for (int r = 0; r < count; r++) {
-                for (int j = 0; j < n; j++) {
-                    sx[j] += x[r * n + j];
-                }
-                for (int o = 0; o < outputs; o++) {
-                    sy[o] += ys[r * outputs + o];
-                }
-            }
-            rows += count;
-        }
-
-        void merge(Sums other) {
-            for (int k = 0; k < g.length; k++) {
-                g[k] += other.g[k];
-            }
-            for (int k = 0; k < c.length; k++) {
-                c[k] += other.c[k];
-            }
-            for (int k = 0; k < n; k++) {
-                sx[k] += other.sx[k];
-            }
-            for (int k = 0; k < outputs; k++) {
-                sy[k] += other.sy[k];
-            }
-            rows += other.rows;
-        }
     }
 }

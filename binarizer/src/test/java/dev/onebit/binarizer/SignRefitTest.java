@@ -39,7 +39,7 @@ class SignRefitTest {
             float[] x = gaussian(rnd, images * channels * geo.inCount());
             float[] y = gaussian(rnd, images * outputs * geo.outCount());
             int step = 1 + t % 3;
-            SignRefit.Sums s = SignRefit.Sums.of(x, images, channels, geo, y, outputs, step);
+            Im2colSums s = Im2colSums.of(x, images, channels, geo, y, outputs, step);
             int n = channels * geo.kernelCount();
             assertEquals(n, s.n);
             int[] src = geo.tapSources();
@@ -157,7 +157,7 @@ class SignRefitTest {
                     }
                 }
                 double start = explained(cov, c, b, null);
-                double[] alpha = SignRefit.refitChannel(cov, c, b, 100);
+                double[] alpha = ChannelRefit.refitChannel(cov, c, b, 100);
                 double[] direct = new double[planes];
                 double end = explained(cov, c, b, direct);
                 assertTrue(end >= start * (1 - 1e-12), "trial " + trial + ": " + end + " < start " + start);
