@@ -5,6 +5,7 @@ import dev.onebit.ir.Tensor;
 import dev.onebit.runtime.BenchBuffers;
 import dev.onebit.runtime.PackedSigns;
 import dev.onebit.runtime.kernels.BinaryConvolution;
+import dev.onebit.runtime.kernels.BwnConvolution;
 import dev.onebit.runtime.kernels.Convolution;
 import dev.onebit.runtime.kernels.Kernels;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -36,7 +37,8 @@ import java.util.concurrent.TimeUnit;
  * the executor's packed paths between binary layers: {@code xnorPacked} takes the input
  * already as {@link PackedSigns} (floats out), {@code xnorSigns} also emits packed signs (the
  * layer feeding another binary one). The float sides take a Gaussian input; the XNOR sides
- * its signs.
+ * its signs. {@code bwn} is the BWN layer (binary weight, Gaussian input) on its table-lookup
+ * kernel ({@link BwnConvolution}), output transform included.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -60,6 +62,7 @@ public class ConvKernelBench {
     private PackedSigns packed;
     private float[] bias;
     private BinaryConvolution xnorConv;
+    private BwnConvolution bwnConv;
     private Convolution floatConv;
     private OrtNode ortConv;
 
@@ -102,6 +105,12 @@ public class ConvKernelBench {
         float[] y = pooled.clone();
         BenchBuffers.giveBack(pooled);
         BenchData.requireClose("onebit xnor conv vs float conv of the binarized layer", y, expected, 1e-4);
+        bwnConv = new BwnConvolution(params, Tensor.ofSigns(new int[] {1, c, c, 3, 3}, w), alpha);
+        float[] bwnOut = bwnConv.run(x, xShape, bias);
+        BenchData.requireClose("onebit bwn conv vs float conv of the binarized layer", bwnOut.clone(),
+                new Convolution(Kernels.floatGemm(), params, binarized, wShape, bias).run(x, xShape, null, null, null),
+                1e-4);
+        BenchBuffers.giveBack(bwnOut);
         packed = PackedSigns.pack(signs, xShape, Kernels.binaryGemm());
         float[] fromPacked = xnorConv.run(packed, xShape, null, bias);
         if (!Arrays.equals(fromPacked, y)) {
@@ -141,6 +150,14 @@ public class ConvKernelBench {
     @Benchmark
     public PackedSigns xnorSigns() {
         return xnorConv.runSigns(null, packed, xShape, bias);
+    }
+
+    /** onebit's BWN conv (table lookup on the packed weight) on the Gaussian input, output transform included. */
+    @Benchmark
+    public float[] bwn() {
+        float[] y = bwnConv.run(x, xShape, bias);
+        BenchBuffers.giveBack(y);
+        return y;
     }
 
     /** onebit's float conv (implicit im2col + float GEMM) on the Gaussian input. */

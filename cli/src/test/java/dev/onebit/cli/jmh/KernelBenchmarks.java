@@ -19,7 +19,8 @@ import java.util.Set;
  * prints, per layer shape, onebit's XNOR and float kernels beside ONNX Runtime's float op of the
  * same shape, with the ratios: {@code xnor} takes ±1 floats in and gives floats out,
  * {@code pk-in} (XNOR) takes packed signs in, {@code pk-io} (XNOR) also gives packed signs out
- * (see the benchmark classes). Everything single-threaded; speed is only ever measured this way,
+ * (see the benchmark classes); {@code bwn} is the BWN conv (binary weight, real input) by
+ * table lookup. Everything single-threaded; speed is only ever measured this way,
  * side by side in one JVM, never asserted by a test.
  *
  * <p>From the repository root (Maven may run on any JDK 17+; the benchmarks run on the JDK 25
@@ -51,6 +52,7 @@ public final class KernelBenchmarks {
         SIDES.put("xnor", "xnor");
         SIDES.put("xnorPacked", "pk-in");
         SIDES.put("xnorSigns", "pk-io");
+        SIDES.put("bwn", "bwn");
         SIDES.put("onebitFloat", "float");
         SIDES.put("ort", "ORT");
     }

@@ -78,20 +78,29 @@ public interface BwnGemm {
      * row, at {@code t[tOffset + r * ldt + g * 16]}, as in the class description.
      */
     default void tables(float[] x, int xOffset, int ldx, int rows, int in, float[] t, int tOffset, int ldt) {
-        tablesScalar(x, xOffset, ldx, rows, in, 0, groups(in), t, tOffset, ldt);
+        tables(x, xOffset, ldx, 1, rows, in, t, tOffset, ldt);
+    }
+
+    /**
+     * As {@link #tables(float[], int, int, int, int, float[], int, int)} with input {@code i} of
+     * row {@code r} at {@code x[xOffset + r * ldx + i * ldi]}: {@code ldi = H * W}, {@code ldx = 1}
+     * reads the channels of one image row of an NCHW tensor, a row per pixel.
+     */
+    default void tables(float[] x, int xOffset, int ldx, int ldi, int rows, int in, float[] t, int tOffset, int ldt) {
+        tablesScalar(x, xOffset, ldx, ldi, rows, in, 0, groups(in), t, tOffset, ldt);
     }
 
     /** The scalar {@link #tables} for groups {@code g0..g1-1}, shared by implementations for their tails. */
-    static void tablesScalar(float[] x, int xOffset, int ldx, int rows, int in, int g0, int g1, float[] t,
+    static void tablesScalar(float[] x, int xOffset, int ldx, int ldi, int rows, int in, int g0, int g1, float[] t,
                              int tOffset, int ldt) {
         for (int r = 0; r < rows; r++) {
             int xr = xOffset + r * ldx;
             for (int g = g0; g < g1; g++) {
                 int i = 4 * g;
-                float x0 = i < in ? x[xr + i] : 0f;
-                float x1 = i + 1 < in ? x[xr + i + 1] : 0f;
-                float x2 = i + 2 < in ? x[xr + i + 2] : 0f;
-                float x3 = i + 3 < in ? x[xr + i + 3] : 0f;
+                float x0 = i < in ? x[xr + i * ldi] : 0f;
+                float x1 = i + 1 < in ? x[xr + (i + 1) * ldi] : 0f;
+                float x2 = i + 2 < in ? x[xr + (i + 2) * ldi] : 0f;
+                float x3 = i + 3 < in ? x[xr + (i + 3) * ldi] : 0f;
                 int tg = tOffset + r * ldt + g * TABLE;
                 for (int p = 0; p < TABLE; p++) {
                     float s0 = (p & 1) != 0 ? -x0 : x0;
@@ -114,26 +123,42 @@ public interface BwnGemm {
      */
     default void products(float[] t, int tOffset, int ldt, int rows, int groups, byte[] w, int wOffset, int blocks,
                           float[] s, int sOffset, int lds) {
-        productsScalar(t, tOffset, ldt, 0, rows, groups, w, wOffset, blocks, s, sOffset, lds);
+        products(t, tOffset, ldt, rows, groups, new int[] {0}, w, wOffset, blocks, s, sOffset, lds);
+    }
+
+    /**
+     * The products of a convolution whose rows read their inputs from several tables: as
+     * {@link #products(float[], int, int, int, int, byte[], int, int, float[], int, int)}, but
+     * with {@code taps.length * groups} groups, group {@code g} of tap {@code k} read from
+     * table {@code t[tOffset + r * ldt + taps[k] + g * 16 + p]}; the sum runs tap after tap,
+     * within a tap group after group, from +0.0f. The weight has {@code taps.length * groups / 2}
+     * pairs per block, tap-major (as {@link #pack} lays out inputs {@code k * 4 * groups + c}).
+     */
+    default void products(float[] t, int tOffset, int ldt, int rows, int groups, int[] taps, byte[] w, int wOffset,
+                          int blocks, float[] s, int sOffset, int lds) {
+        productsScalar(t, tOffset, ldt, 0, rows, groups, taps, w, wOffset, blocks, s, sOffset, lds);
     }
 
     /** The scalar {@link #products} for rows {@code r0..r1-1}, shared by implementations for their tails. */
-    static void productsScalar(float[] t, int tOffset, int ldt, int r0, int r1, int groups, byte[] w, int wOffset,
-                               int blocks, float[] s, int sOffset, int lds) {
+    static void productsScalar(float[] t, int tOffset, int ldt, int r0, int r1, int groups, int[] taps, byte[] w,
+                               int wOffset, int blocks, float[] s, int sOffset, int lds) {
         int pairs = groups / 2;
+        int depth = taps.length * pairs;
         float[] acc = new float[BLOCK];
         for (int b = 0; b < blocks; b++) {
-            int wb = wOffset + b * pairs * BLOCK;
+            int wb = wOffset + b * depth * BLOCK;
             for (int r = r0; r < r1; r++) {
                 java.util.Arrays.fill(acc, 0f);
-                int tr = tOffset + r * ldt;
-                for (int h = 0; h < pairs; h++) {
-                    int wh = wb + h * BLOCK;
-                    int lo = tr + 2 * h * TABLE;
-                    int hi = lo + TABLE;
-                    for (int j = 0; j < BLOCK; j++) {
-                        int v = w[wh + j];
-                        acc[j] = acc[j] + t[lo + (v & 15)] + t[hi + (v >>> 4 & 15)];
+                int wh = wb;
+                for (int tap : taps) {
+                    int tr = tOffset + r * ldt + tap;
+                    for (int h = 0; h < pairs; h++, wh += BLOCK) {
+                        int lo = tr + 2 * h * TABLE;
+                        int hi = lo + TABLE;
+                        for (int j = 0; j < BLOCK; j++) {
+                            int v = w[wh + j];
+                            acc[j] = acc[j] + t[lo + (v & 15)] + t[hi + (v >>> 4 & 15)];
+                        }
                     }
                 }
                 System.arraycopy(acc, 0, s, sOffset + r * lds + b * BLOCK, BLOCK);

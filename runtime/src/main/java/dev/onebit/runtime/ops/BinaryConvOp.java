@@ -8,6 +8,7 @@ import dev.onebit.runtime.PackedSigns;
 import dev.onebit.runtime.ResidualKernel;
 import dev.onebit.runtime.Value;
 import dev.onebit.runtime.kernels.BinaryConvolution;
+import dev.onebit.runtime.kernels.BwnConvolution;
 import dev.onebit.runtime.kernels.Convolution;
 import dev.onebit.runtime.kernels.Kernels;
 
@@ -17,8 +18,9 @@ import java.util.function.Supplier;
 /**
  * The kernels of {@code BinaryConv} (semantics in {@link BinaryOps}): the XNOR convolution for
  * ±1 inputs, float or packed, with a packed-signs output for a Binarize reader; for real-valued
- * inputs one ±1 conv per plane and the output step (reference registry) or one conv with the
- * effective weight (fast registry).
+ * inputs one ±1 conv per plane and the output step (reference registry), or in the fast
+ * registry the table-lookup conv ({@link BwnConvolution}) for one plane where it applies and
+ * otherwise one conv with the effective weight.
  */
 final class BinaryConvOp {
     private BinaryConvOp() {
@@ -72,6 +74,11 @@ final class BinaryConvOp {
             }
         }
         BinaryConvolution xnorConv = fast;
+        // One plane (BWN) of stride 1 and one group, where it wins: the table-lookup conv on the
+        // packed weight. K planes cost K lookups but one effective-weight GEMM, so CBD keeps the GEMM.
+        Supplier<BwnConvolution> lookup = xnor && BwnConvolution.supports(params, b.shape())
+                && BwnConvolution.beatsFloatGemm(b.shape())
+                ? BinaryOps.memoize(() -> new BwnConvolution(params, b, alphaValues)) : null;
         Kernel kernel = new ResidualKernel() {
             @Override
             public Value runPlus(Value[] inputs, Value residual, boolean residualFirst) {
@@ -161,6 +168,9 @@ final class BinaryConvOp {
                         if (y != null) {
                             return new Value[] {Value.ofFloats(shape, y)};
                         }
+                    }
+                    if (lookup != null && sc == null && x.rank() == 4) {
+                        return new Value[] {Value.ofFloats(shape, lookup.get().run(x.floats, x.shape, biasValues))};
                     }
                     if (collapse && sc == null) {
                         return new Value[] {Value.ofFloats(shape, effective.get().run(x.floats, x.shape, null, null, null))};

@@ -16,7 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * reduction across lanes.
  *
  * <p>The register tile is one block (four vectors of columns) by up to four rows: 16
- * accumulators; each step loads the block's 64 pattern bytes of a group pair once for all rows.
+ * accumulators; each step loads the block's 64 pattern bytes of a group pair once for all rows,
+ * and a convolution's sums stay in them over all its taps.
  *
  * <p>Loaded reflectively by {@link BwnDense} only when {@code jdk.incubator.vector} is present;
  * its constructor refuses a JVM whose preferred vectors are not 512 bits (a 16-entry table
@@ -60,45 +61,45 @@ public final class VectorBwnGemm implements BwnGemm {
     }
 
     @Override
-    public void tables(float[] x, int xOffset, int ldx, int rows, int in, float[] t, int tOffset, int ldt) {
+    public void tables(float[] x, int xOffset, int ldx, int ldi, int rows, int in, float[] t, int tOffset, int ldt) {
         int full = in / 4;
         for (int r = 0; r < rows; r++) {
             int xr = xOffset + r * ldx;
             int tr = tOffset + r * ldt;
             for (int g = 0; g < full; g++) {
-                int i = xr + 4 * g;
+                int i = xr + 4 * g * ldi;
                 // Lane for lane the scalar ((s0 + s1) + s2) + s3, the negations as sign-bit flips.
                 FloatVector a = IntVector.broadcast(I, Float.floatToRawIntBits(x[i])).lanewise(VectorOperators.XOR, S0)
                         .reinterpretAsFloats();
-                FloatVector b = IntVector.broadcast(I, Float.floatToRawIntBits(x[i + 1])).lanewise(VectorOperators.XOR, S1)
+                FloatVector b = IntVector.broadcast(I, Float.floatToRawIntBits(x[i + ldi])).lanewise(VectorOperators.XOR, S1)
                         .reinterpretAsFloats();
-                FloatVector c = IntVector.broadcast(I, Float.floatToRawIntBits(x[i + 2])).lanewise(VectorOperators.XOR, S2)
+                FloatVector c = IntVector.broadcast(I, Float.floatToRawIntBits(x[i + 2 * ldi])).lanewise(VectorOperators.XOR, S2)
                         .reinterpretAsFloats();
-                FloatVector d = IntVector.broadcast(I, Float.floatToRawIntBits(x[i + 3])).lanewise(VectorOperators.XOR, S3)
+                FloatVector d = IntVector.broadcast(I, Float.floatToRawIntBits(x[i + 3 * ldi])).lanewise(VectorOperators.XOR, S3)
                         .reinterpretAsFloats();
                 a.add(b).add(c).add(d).intoArray(t, tr + g * TABLE);
             }
         }
-        BwnGemm.tablesScalar(x, xOffset, ldx, rows, in, full, BwnGemm.groups(in), t, tOffset, ldt);
+        BwnGemm.tablesScalar(x, xOffset, ldx, ldi, rows, in, full, BwnGemm.groups(in), t, tOffset, ldt);
     }
 
     @Override
-    public void products(float[] t, int tOffset, int ldt, int rows, int groups, byte[] w, int wOffset, int blocks,
-                         float[] s, int sOffset, int lds) {
+    public void products(float[] t, int tOffset, int ldt, int rows, int groups, int[] taps, byte[] w, int wOffset,
+                         int blocks, float[] s, int sOffset, int lds) {
         int pairs = groups / 2;
         for (int b = 0; b < blocks; b++) {
-            int wb = wOffset + b * pairs * BLOCK;
+            int wb = wOffset + b * taps.length * pairs * BLOCK;
             int sb = sOffset + b * BLOCK;
             int r = 0;
             for (; r + 4 <= rows; r += 4) {
-                tile4(t, tOffset + r * ldt, ldt, pairs, w, wb, s, sb + r * lds, lds);
+                tile4(t, tOffset + r * ldt, ldt, pairs, taps, w, wb, s, sb + r * lds, lds);
             }
             if (r + 2 <= rows) {
-                tile2(t, tOffset + r * ldt, ldt, pairs, w, wb, s, sb + r * lds, lds);
+                tile2(t, tOffset + r * ldt, ldt, pairs, taps, w, wb, s, sb + r * lds, lds);
                 r += 2;
             }
             if (r < rows) {
-                tile1(t, tOffset + r * ldt, pairs, w, wb, s, sb + r * lds);
+                tile1(t, tOffset + r * ldt, pairs, taps, w, wb, s, sb + r * lds);
             }
         }
     }
@@ -108,48 +109,52 @@ public final class VectorBwnGemm implements BwnGemm {
      * out of inlining budget in the four-row tile and kept the vectors boxed (200 times slower).
      */
 
-    private static void tile4(float[] t, int t0, int ldt, int pairs, byte[] w, int wb, float[] s, int s0, int lds) {
+    private static void tile4(float[] t, int t00, int ldt, int pairs, int[] taps, byte[] w, int wb, float[] s, int s0,
+                              int lds) {
         FloatVector z = FloatVector.zero(F);
         FloatVector a00 = z, a01 = z, a02 = z, a03 = z;
         FloatVector a10 = z, a11 = z, a12 = z, a13 = z;
         FloatVector a20 = z, a21 = z, a22 = z, a23 = z;
         FloatVector a30 = z, a31 = z, a32 = z, a33 = z;
-        int t1 = t0 + ldt;
-        int t2 = t1 + ldt;
-        int t3 = t2 + ldt;
-        for (int h = 0; h < pairs; h++) {
-            int q = wb + h * BLOCK;
-            IntVector e0 = (IntVector) ByteVector.fromArray(B, w, q).convertShape(VectorOperators.B2I, I, 0);
-            IntVector e1 = (IntVector) ByteVector.fromArray(B, w, q + V).convertShape(VectorOperators.B2I, I, 0);
-            IntVector e2 = (IntVector) ByteVector.fromArray(B, w, q + 2 * V).convertShape(VectorOperators.B2I, I, 0);
-            IntVector e3 = (IntVector) ByteVector.fromArray(B, w, q + 3 * V).convertShape(VectorOperators.B2I, I, 0);
-            for (int half = 0; half < 2; half++) {
-                int g = (2 * h + half) * TABLE;
-                IntVector u = FloatVector.fromArray(F, t, t0 + g).reinterpretAsInts();
-                a00 = a00.add(e0.selectFrom(u).reinterpretAsFloats());
-                a01 = a01.add(e1.selectFrom(u).reinterpretAsFloats());
-                a02 = a02.add(e2.selectFrom(u).reinterpretAsFloats());
-                a03 = a03.add(e3.selectFrom(u).reinterpretAsFloats());
-                u = FloatVector.fromArray(F, t, t1 + g).reinterpretAsInts();
-                a10 = a10.add(e0.selectFrom(u).reinterpretAsFloats());
-                a11 = a11.add(e1.selectFrom(u).reinterpretAsFloats());
-                a12 = a12.add(e2.selectFrom(u).reinterpretAsFloats());
-                a13 = a13.add(e3.selectFrom(u).reinterpretAsFloats());
-                u = FloatVector.fromArray(F, t, t2 + g).reinterpretAsInts();
-                a20 = a20.add(e0.selectFrom(u).reinterpretAsFloats());
-                a21 = a21.add(e1.selectFrom(u).reinterpretAsFloats());
-                a22 = a22.add(e2.selectFrom(u).reinterpretAsFloats());
-                a23 = a23.add(e3.selectFrom(u).reinterpretAsFloats());
-                u = FloatVector.fromArray(F, t, t3 + g).reinterpretAsInts();
-                a30 = a30.add(e0.selectFrom(u).reinterpretAsFloats());
-                a31 = a31.add(e1.selectFrom(u).reinterpretAsFloats());
-                a32 = a32.add(e2.selectFrom(u).reinterpretAsFloats());
-                a33 = a33.add(e3.selectFrom(u).reinterpretAsFloats());
-                // The high nibbles for the second group of the pair.
-                e0 = e0.lanewise(VectorOperators.LSHR, 4);
-                e1 = e1.lanewise(VectorOperators.LSHR, 4);
-                e2 = e2.lanewise(VectorOperators.LSHR, 4);
-                e3 = e3.lanewise(VectorOperators.LSHR, 4);
+        int q = wb;
+        for (int tap : taps) {
+            int t0 = t00 + tap;
+            int t1 = t0 + ldt;
+            int t2 = t1 + ldt;
+            int t3 = t2 + ldt;
+            for (int h = 0; h < pairs; h++, q += BLOCK) {
+                IntVector e0 = (IntVector) ByteVector.fromArray(B, w, q).convertShape(VectorOperators.B2I, I, 0);
+                IntVector e1 = (IntVector) ByteVector.fromArray(B, w, q + V).convertShape(VectorOperators.B2I, I, 0);
+                IntVector e2 = (IntVector) ByteVector.fromArray(B, w, q + 2 * V).convertShape(VectorOperators.B2I, I, 0);
+                IntVector e3 = (IntVector) ByteVector.fromArray(B, w, q + 3 * V).convertShape(VectorOperators.B2I, I, 0);
+                for (int half = 0; half < 2; half++) {
+                    int g = (2 * h + half) * TABLE;
+                    IntVector u = FloatVector.fromArray(F, t, t0 + g).reinterpretAsInts();
+                    a00 = a00.add(e0.selectFrom(u).reinterpretAsFloats());
+                    a01 = a01.add(e1.selectFrom(u).reinterpretAsFloats());
+                    a02 = a02.add(e2.selectFrom(u).reinterpretAsFloats());
+                    a03 = a03.add(e3.selectFrom(u).reinterpretAsFloats());
+                    u = FloatVector.fromArray(F, t, t1 + g).reinterpretAsInts();
+                    a10 = a10.add(e0.selectFrom(u).reinterpretAsFloats());
+                    a11 = a11.add(e1.selectFrom(u).reinterpretAsFloats());
+                    a12 = a12.add(e2.selectFrom(u).reinterpretAsFloats());
+                    a13 = a13.add(e3.selectFrom(u).reinterpretAsFloats());
+                    u = FloatVector.fromArray(F, t, t2 + g).reinterpretAsInts();
+                    a20 = a20.add(e0.selectFrom(u).reinterpretAsFloats());
+                    a21 = a21.add(e1.selectFrom(u).reinterpretAsFloats());
+                    a22 = a22.add(e2.selectFrom(u).reinterpretAsFloats());
+                    a23 = a23.add(e3.selectFrom(u).reinterpretAsFloats());
+                    u = FloatVector.fromArray(F, t, t3 + g).reinterpretAsInts();
+                    a30 = a30.add(e0.selectFrom(u).reinterpretAsFloats());
+                    a31 = a31.add(e1.selectFrom(u).reinterpretAsFloats());
+                    a32 = a32.add(e2.selectFrom(u).reinterpretAsFloats());
+                    a33 = a33.add(e3.selectFrom(u).reinterpretAsFloats());
+                    // The high nibbles for the second group of the pair.
+                    e0 = e0.lanewise(VectorOperators.LSHR, 4);
+                    e1 = e1.lanewise(VectorOperators.LSHR, 4);
+                    e2 = e2.lanewise(VectorOperators.LSHR, 4);
+                    e3 = e3.lanewise(VectorOperators.LSHR, 4);
+                }
             }
         }
         a00.intoArray(s, s0);
@@ -170,33 +175,37 @@ public final class VectorBwnGemm implements BwnGemm {
         a33.intoArray(s, s0 + 3 * lds + 3 * V);
     }
 
-    private static void tile2(float[] t, int t0, int ldt, int pairs, byte[] w, int wb, float[] s, int s0, int lds) {
+    private static void tile2(float[] t, int t00, int ldt, int pairs, int[] taps, byte[] w, int wb, float[] s, int s0,
+                              int lds) {
         FloatVector z = FloatVector.zero(F);
         FloatVector a00 = z, a01 = z, a02 = z, a03 = z;
         FloatVector a10 = z, a11 = z, a12 = z, a13 = z;
-        int t1 = t0 + ldt;
-        for (int h = 0; h < pairs; h++) {
-            int q = wb + h * BLOCK;
-            IntVector e0 = (IntVector) ByteVector.fromArray(B, w, q).convertShape(VectorOperators.B2I, I, 0);
-            IntVector e1 = (IntVector) ByteVector.fromArray(B, w, q + V).convertShape(VectorOperators.B2I, I, 0);
-            IntVector e2 = (IntVector) ByteVector.fromArray(B, w, q + 2 * V).convertShape(VectorOperators.B2I, I, 0);
-            IntVector e3 = (IntVector) ByteVector.fromArray(B, w, q + 3 * V).convertShape(VectorOperators.B2I, I, 0);
-            for (int half = 0; half < 2; half++) {
-                int g = (2 * h + half) * TABLE;
-                IntVector u = FloatVector.fromArray(F, t, t0 + g).reinterpretAsInts();
-                a00 = a00.add(e0.selectFrom(u).reinterpretAsFloats());
-                a01 = a01.add(e1.selectFrom(u).reinterpretAsFloats());
-                a02 = a02.add(e2.selectFrom(u).reinterpretAsFloats());
-                a03 = a03.add(e3.selectFrom(u).reinterpretAsFloats());
-                u = FloatVector.fromArray(F, t, t1 + g).reinterpretAsInts();
-                a10 = a10.add(e0.selectFrom(u).reinterpretAsFloats());
-                a11 = a11.add(e1.selectFrom(u).reinterpretAsFloats());
-                a12 = a12.add(e2.selectFrom(u).reinterpretAsFloats());
-                a13 = a13.add(e3.selectFrom(u).reinterpretAsFloats());
-                e0 = e0.lanewise(VectorOperators.LSHR, 4);
-                e1 = e1.lanewise(VectorOperators.LSHR, 4);
-                e2 = e2.lanewise(VectorOperators.LSHR, 4);
-                e3 = e3.lanewise(VectorOperators.LSHR, 4);
+        int q = wb;
+        for (int tap : taps) {
+            int t0 = t00 + tap;
+            int t1 = t0 + ldt;
+            for (int h = 0; h < pairs; h++, q += BLOCK) {
+                IntVector e0 = (IntVector) ByteVector.fromArray(B, w, q).convertShape(VectorOperators.B2I, I, 0);
+                IntVector e1 = (IntVector) ByteVector.fromArray(B, w, q + V).convertShape(VectorOperators.B2I, I, 0);
+                IntVector e2 = (IntVector) ByteVector.fromArray(B, w, q + 2 * V).convertShape(VectorOperators.B2I, I, 0);
+                IntVector e3 = (IntVector) ByteVector.fromArray(B, w, q + 3 * V).convertShape(VectorOperators.B2I, I, 0);
+                for (int half = 0; half < 2; half++) {
+                    int g = (2 * h + half) * TABLE;
+                    IntVector u = FloatVector.fromArray(F, t, t0 + g).reinterpretAsInts();
+                    a00 = a00.add(e0.selectFrom(u).reinterpretAsFloats());
+                    a01 = a01.add(e1.selectFrom(u).reinterpretAsFloats());
+                    a02 = a02.add(e2.selectFrom(u).reinterpretAsFloats());
+                    a03 = a03.add(e3.selectFrom(u).reinterpretAsFloats());
+                    u = FloatVector.fromArray(F, t, t1 + g).reinterpretAsInts();
+                    a10 = a10.add(e0.selectFrom(u).reinterpretAsFloats());
+                    a11 = a11.add(e1.selectFrom(u).reinterpretAsFloats());
+                    a12 = a12.add(e2.selectFrom(u).reinterpretAsFloats());
+                    a13 = a13.add(e3.selectFrom(u).reinterpretAsFloats());
+                    e0 = e0.lanewise(VectorOperators.LSHR, 4);
+                    e1 = e1.lanewise(VectorOperators.LSHR, 4);
+                    e2 = e2.lanewise(VectorOperators.LSHR, 4);
+                    e3 = e3.lanewise(VectorOperators.LSHR, 4);
+                }
             }
         }
         a00.intoArray(s, s0);
@@ -209,26 +218,29 @@ public final class VectorBwnGemm implements BwnGemm {
         a13.intoArray(s, s0 + lds + 3 * V);
     }
 
-    private static void tile1(float[] t, int t0, int pairs, byte[] w, int wb, float[] s, int s0) {
+    private static void tile1(float[] t, int t00, int pairs, int[] taps, byte[] w, int wb, float[] s, int s0) {
         FloatVector z = FloatVector.zero(F);
         FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
-        for (int h = 0; h < pairs; h++) {
-            int q = wb + h * BLOCK;
-            IntVector e0 = (IntVector) ByteVector.fromArray(B, w, q).convertShape(VectorOperators.B2I, I, 0);
-            IntVector e1 = (IntVector) ByteVector.fromArray(B, w, q + V).convertShape(VectorOperators.B2I, I, 0);
-            IntVector e2 = (IntVector) ByteVector.fromArray(B, w, q + 2 * V).convertShape(VectorOperators.B2I, I, 0);
-            IntVector e3 = (IntVector) ByteVector.fromArray(B, w, q + 3 * V).convertShape(VectorOperators.B2I, I, 0);
-            int g = t0 + 2 * h * TABLE;
-            IntVector u = FloatVector.fromArray(F, t, g).reinterpretAsInts();
-            a0 = a0.add(e0.selectFrom(u).reinterpretAsFloats());
-            a1 = a1.add(e1.selectFrom(u).reinterpretAsFloats());
-            a2 = a2.add(e2.selectFrom(u).reinterpretAsFloats());
-            a3 = a3.add(e3.selectFrom(u).reinterpretAsFloats());
-            u = FloatVector.fromArray(F, t, g + TABLE).reinterpretAsInts();
-            a0 = a0.add(e0.lanewise(VectorOperators.LSHR, 4).selectFrom(u).reinterpretAsFloats());
-            a1 = a1.add(e1.lanewise(VectorOperators.LSHR, 4).selectFrom(u).reinterpretAsFloats());
-            a2 = a2.add(e2.lanewise(VectorOperators.LSHR, 4).selectFrom(u).reinterpretAsFloats());
-            a3 = a3.add(e3.lanewise(VectorOperators.LSHR, 4).selectFrom(u).reinterpretAsFloats());
+        int q = wb;
+        for (int tap : taps) {
+            int t0 = t00 + tap;
+            for (int h = 0; h < pairs; h++, q += BLOCK) {
+                IntVector e0 = (IntVector) ByteVector.fromArray(B, w, q).convertShape(VectorOperators.B2I, I, 0);
+                IntVector e1 = (IntVector) ByteVector.fromArray(B, w, q + V).convertShape(VectorOperators.B2I, I, 0);
+                IntVector e2 = (IntVector) ByteVector.fromArray(B, w, q + 2 * V).convertShape(VectorOperators.B2I, I, 0);
+                IntVector e3 = (IntVector) ByteVector.fromArray(B, w, q + 3 * V).convertShape(VectorOperators.B2I, I, 0);
+                int g = t0 + 2 * h * TABLE;
+                IntVector u = FloatVector.fromArray(F, t, g).reinterpretAsInts();
+                a0 = a0.add(e0.selectFrom(u).reinterpretAsFloats());
+                a1 = a1.add(e1.selectFrom(u).reinterpretAsFloats());
+                a2 = a2.add(e2.selectFrom(u).reinterpretAsFloats());
+                a3 = a3.add(e3.selectFrom(u).reinterpretAsFloats());
+                u = FloatVector.fromArray(F, t, g + TABLE).reinterpretAsInts();
+                a0 = a0.add(e0.lanewise(VectorOperators.LSHR, 4).selectFrom(u).reinterpretAsFloats());
+                a1 = a1.add(e1.lanewise(VectorOperators.LSHR, 4).selectFrom(u).reinterpretAsFloats());
+                a2 = a2.add(e2.lanewise(VectorOperators.LSHR, 4).selectFrom(u).reinterpretAsFloats());
+                a3 = a3.add(e3.lanewise(VectorOperators.LSHR, 4).selectFrom(u).reinterpretAsFloats());
+            }
         }
         a0.intoArray(s, s0);
         a1.intoArray(s, s0 + V);
