@@ -193,61 +193,99 @@ public final class BwnConvolution {
         if (oh == 0 || ow == 0) {
             return y;
         }
-        int ldt = groups * BwnGemm.TABLE;
-        int pixels = Math.multiplyExact(hp, wp);
-        float[][] own = SCRATCH.get();
-        if (own[0].length < (long) pixels * ldt) {
-            own[0] = new float[Math.multiplyExact(pixels, ldt)];
-        }
-        float[] t = own[0];
-        // Virtual positions up to the last real one; the ones past it would read beyond the map.
-        int positions = (oh - 1) * wp + ow;
-        int tiles = (positions + TILE - 1) / TILE;
-        long work = (long) positions * kh * kw * blocks * BwnGemm.BLOCK * groups;
-        int parts = threads <= 1 || work < minParallelWork ? 1 : Math.min(threads, tiles);
-        // Where each tap's tables start relative to the position's own pixel, in floats.
-        int[] taps = new int[kh * kw];
-        for (int ky = 0; ky < kh; ky++) {
-            for (int kx = 0; kx < kw; kx++) {
-                taps[ky * kw + kx] = (ky * g.dilations[0] * wp + kx * g.dilations[1]) * ldt;
+        Layout l = new Layout(h, w, oh, ow, pt, pl, hp, wp, g.dilations);
+        long work = (long) n * l.positions * kh * kw * blocks * BwnGemm.BLOCK * groups;
+        int parts = threads <= 1 || work < minParallelWork ? 1 : threads;
+        if (n >= parts) {
+            // A batch: whole images per part, each with its own tables.
+            Kernels.parallelFor(parts, part -> {
+                for (int img = (int) ((long) n * part / parts); img < (long) n * (part + 1) / parts; img++) {
+                    image(x, img, bias, y, l, 1);
+                }
+            });
+        } else {
+            for (int img = 0; img < n; img++) {
+                image(x, img, bias, y, l, Math.min(parts, l.tiles));
             }
         }
-        for (int img = 0; img < n; img++) {
-            int xi = img * c * h * w;
-            int yi = img * m * oh * ow;
-            Kernels.parallelFor(parts, part -> {
-                int r0 = (int) ((long) hp * part / parts);
-                int r1 = (int) ((long) hp * (part + 1) / parts);
-                for (int iy = r0; iy < r1; iy++) {
-                    int row = iy * wp * ldt;
-                    int sy = iy - pt;
-                    if (sy < 0 || sy >= h) {
-                        Arrays.fill(t, row, row + wp * ldt, 0f);
-                        continue;
-                    }
-                    Arrays.fill(t, row, row + pl * ldt, 0f);
-                    gemm.tables(x, xi + sy * w, 1, h * w, w, c, t, row + pl * ldt, ldt);
-                    Arrays.fill(t, row + (pl + w) * ldt, row + wp * ldt, 0f);
-                }
-            });
-            Kernels.parallelFor(parts, part -> {
-                float[][] mine = SCRATCH.get();
-                int lds = blocks * BwnGemm.BLOCK;
-                if (mine[1].length < TILE * lds) {
-                    mine[1] = new float[TILE * lds];
-                }
-                float[] s = mine[1];
-                int tile0 = (int) ((long) tiles * part / parts);
-                int tile1 = (int) ((long) tiles * (part + 1) / parts);
-                for (int tile = tile0; tile < tile1; tile++) {
-                    int q0 = tile * TILE;
-                    int rows = Math.min(TILE, positions - q0);
-                    gemm.products(t, q0 * ldt, ldt, rows, groups, taps, packed, 0, blocks, s, 0, lds);
-                    output(s, lds, q0, rows, wp, ow, bias, y, yi, oh * ow);
-                }
-            });
-        }
         return y;
+    }
+
+    /** The sizes of one call: input, output, padding, padded map, and the virtual positions. */
+    private final class Layout {
+        final int h, w, oh, ow, pt, pl, hp, wp;
+        /** Table floats per pixel, and for the whole padded map. */
+        final int ldt;
+        final int tableFloats;
+        /** Virtual positions up to the last real one; the ones past it would read beyond the map. */
+        final int positions;
+        final int tiles;
+        /** Where each tap's tables start relative to the position's own pixel, in floats. */
+        final int[] taps;
+
+        Layout(int h, int w, int oh, int ow, int pt, int pl, int hp, int wp, int[] dilations) {
+            this.h = h;
+            this.w = w;
+            this.oh = oh;
+            this.ow = ow;
+            this.pt = pt;
+            this.pl = pl;
+            this.hp = hp;
+            this.wp = wp;
+            this.ldt = groups * BwnGemm.TABLE;
+            this.tableFloats = Math.multiplyExact(Math.multiplyExact(hp, wp), ldt);
+            this.positions = (oh - 1) * wp + ow;
+            this.tiles = (positions + TILE - 1) / TILE;
+            this.taps = new int[kh * kw];
+            for (int ky = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++) {
+                    taps[ky * kw + kx] = (ky * dilations[0] * wp + kx * dilations[1]) * ldt;
+                }
+            }
+        }
+    }
+
+    /** One image, its table rows and then its tiles split into {@code parts} (1: all in this thread). */
+    private void image(float[] x, int img, float[] bias, float[] y, Layout l, int parts) {
+        int xi = img * c * l.h * l.w;
+        int yi = img * m * l.oh * l.ow;
+        float[][] own = SCRATCH.get();
+        if (own[0].length < l.tableFloats) {
+            own[0] = new float[l.tableFloats];
+        }
+        float[] t = own[0];
+        int ldt = l.ldt;
+        Kernels.parallelFor(parts, part -> {
+            int r0 = (int) ((long) l.hp * part / parts);
+            int r1 = (int) ((long) l.hp * (part + 1) / parts);
+            for (int iy = r0; iy < r1; iy++) {
+                int row = iy * l.wp * ldt;
+                int sy = iy - l.pt;
+                if (sy < 0 || sy >= l.h) {
+                    Arrays.fill(t, row, row + l.wp * ldt, 0f);
+                    continue;
+                }
+                Arrays.fill(t, row, row + l.pl * ldt, 0f);
+                gemm.tables(x, xi + sy * l.w, 1, l.h * l.w, l.w, c, t, row + l.pl * ldt, ldt);
+                Arrays.fill(t, row + (l.pl + l.w) * ldt, row + l.wp * ldt, 0f);
+            }
+        });
+        Kernels.parallelFor(parts, part -> {
+            float[][] mine = SCRATCH.get();
+            int lds = blocks * BwnGemm.BLOCK;
+            if (mine[1].length < TILE * lds) {
+                mine[1] = new float[TILE * lds];
+            }
+            float[] s = mine[1];
+            int tile0 = (int) ((long) l.tiles * part / parts);
+            int tile1 = (int) ((long) l.tiles * (part + 1) / parts);
+            for (int tile = tile0; tile < tile1; tile++) {
+                int q0 = tile * TILE;
+                int rows = Math.min(TILE, l.positions - q0);
+                gemm.products(t, q0 * ldt, ldt, rows, groups, l.taps, packed, 0, blocks, s, 0, lds);
+                output(s, lds, q0, rows, l.wp, l.ow, bias, y, yi, l.oh * l.ow);
+            }
+        });
     }
 
     /** The output step for one tile's sums, written to the real positions of {@code y}'s image. */
