@@ -28,8 +28,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * every logit within rtol 1e-4 of the image's largest. Where the activations are binarized
  * (xnor, bireal) the logits are in fact equal bit for bit (integer dot products, then the
  * reference's float output step), which is what keeps every sign of a binary network the
- * same, and the test holds them to that; a BWN fully connected layer runs on the table-lookup
- * kernel (BwnDense), which sums in another order, so bwn is held to rtol 1e-4.
+ * same, and the test holds them to that; BWN fully connected layers and most of vgg's BWN
+ * convs run on the table-lookup kernels (BwnDense, BwnConvolution), which sum in another
+ * order, so bwn is held to rtol 1e-4.
  */
 class FastRuntimeExactnessTest {
     private static final float[] MEAN = {0.2860f};
