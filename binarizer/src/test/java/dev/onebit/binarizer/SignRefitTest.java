@@ -190,8 +190,8 @@ class SignRefitTest {
     }
 
     /**
-     * v' M^-1 v for the rows b (M[k][l] = b_k' G b_l, v[k] = b_k . c) by Gaussian elimination,
-     * independent of the Cholesky solve under test; NaN when M is singular; alpha = M^-1 v.
+     * v' M^-1 v for the rows b (M[k][l] = b_k' G b_l, v[k] = b_k . c) by the binarizer's Gaussian
+     * elimination, independent of the Cholesky solve under test; NaN when M is singular; alpha = M^-1 v.
      */
     private static double explained(double[] cov, double[] c, double[][] b, double[] alpha) {
         int planes = b.length;
@@ -213,24 +213,9 @@ class SignRefitTest {
         for (int k = 0; k < planes; k++) {
             v[k] = m[k][planes];
         }
-        for (int p = 0; p < planes; p++) {
-            if (Math.abs(m[p][p]) < 1e-9 * Math.abs(m[0][0])) {
-                return Double.NaN;
-            }
-            for (int r = p + 1; r < planes; r++) {
-                double f = m[r][p] / m[p][p];
-                for (int q = p; q <= planes; q++) {
-                    m[r][q] -= f * m[p][q];
-                }
-            }
-        }
-        double[] x = new double[planes];
-        for (int p = planes - 1; p >= 0; p--) {
-            double sum = m[p][planes];
-            for (int q = p + 1; q < planes; q++) {
-                sum -= m[p][q] * x[q];
-            }
-            x[p] = sum / m[p][p];
+        double[] x = BinaryWeights.solve(m, planes, 1e-9 * Math.abs(m[0][0]));
+        if (x == null) {
+            return Double.NaN;
         }
         if (alpha != null) {
             System.arraycopy(x, 0, alpha, 0, planes);

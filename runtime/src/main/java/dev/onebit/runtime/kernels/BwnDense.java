@@ -36,6 +36,8 @@ public final class BwnDense {
     private static final long MIN_PARALLEL_WORK = 1L << 20;
     /** Rows whose tables are built at a time: the scratch is {@code ROW_TILE * 16 * IN} bytes. */
     private static final int ROW_TILE = 4;
+    /** {@link BwnGemm#products}' table offsets for a row that reads one table (never written). */
+    private static final int[] ONE_TABLE = {0};
     /** Per thread: tables of up to {@link #ROW_TILE} rows, and the products before the output step. */
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
 
@@ -188,8 +190,8 @@ public final class BwnDense {
             for (int r0 = 0; r0 < rows; r0 += ROW_TILE) {
                 int rr = Math.min(ROW_TILE, rows - r0);
                 gemm.tables(x, r0 * in, in, rr, in, t, 0, ldt);
-                gemm.products(t, 0, ldt, rr, groups, packed, b0 * (groups / 2) * BwnGemm.BLOCK, b1 - b0,
-                        d, r0 * lds + b0 * BwnGemm.BLOCK, lds);
+                gemm.products(t, 0, ldt, rr, groups, ONE_TABLE, packed, b0 * (groups / 2) * BwnGemm.BLOCK,
+                        b1 - b0, d, r0 * lds + b0 * BwnGemm.BLOCK, lds);
             }
         });
         return d;

@@ -115,24 +115,16 @@ public interface BwnGemm {
 
     /**
      * The products of {@code rows} rows, given by their tables, with {@code blocks} blocks of
-     * the packed weight: for {@code r < rows}, {@code b < blocks}, {@code j < 64},
-     * {@code s[sOffset + r * lds + b * 64 + j] = } the sum over {@code g < groups}, in
-     * increasing {@code g} from +0.0f, of {@code t[tOffset + r * ldt + g * 16 + p]} where
-     * {@code p} is the nibble of group {@code g} in byte
-     * {@code w[wOffset + (b * groups / 2 + g / 2) * 64 + j]}.
-     */
-    default void products(float[] t, int tOffset, int ldt, int rows, int groups, byte[] w, int wOffset, int blocks,
-                          float[] s, int sOffset, int lds) {
-        products(t, tOffset, ldt, rows, groups, new int[] {0}, w, wOffset, blocks, s, sOffset, lds);
-    }
-
-    /**
-     * The products of a convolution whose rows read their inputs from several tables: as
-     * {@link #products(float[], int, int, int, int, byte[], int, int, float[], int, int)}, but
-     * with {@code taps.length * groups} groups, group {@code g} of tap {@code k} read from
-     * table {@code t[tOffset + r * ldt + taps[k] + g * 16 + p]}; the sum runs tap after tap,
-     * within a tap group after group, from +0.0f. The weight has {@code taps.length * groups / 2}
-     * pairs per block, tap-major (as {@link #pack} lays out inputs {@code k * 4 * groups + c}).
+     * the packed weight. Each row reads {@code taps.length} tables ({@code {0}} for a fully
+     * connected layer, one per tap for a convolution) of {@code groups} groups each, table
+     * {@code k} at {@code t[tOffset + r * ldt + taps[k]]}. For {@code r < rows},
+     * {@code b < blocks}, {@code j < 64}: {@code s[sOffset + r * lds + b * 64 + j] = } the sum,
+     * tap after tap and within a tap in increasing {@code g}, from +0.0f, of
+     * {@code t[tOffset + r * ldt + taps[k] + g * 16 + p]} where {@code p} is the nibble of
+     * group {@code g} of tap {@code k} in byte
+     * {@code w[wOffset + ((b * taps.length + k) * groups / 2 + g / 2) * 64 + j]}: the weight has
+     * {@code taps.length * groups / 2} pairs per block, tap-major (as {@link #pack} lays out
+     * inputs {@code k * 4 * groups + c}).
      */
     default void products(float[] t, int tOffset, int ldt, int rows, int groups, int[] taps, byte[] w, int wOffset,
                           int blocks, float[] s, int sOffset, int lds) {
