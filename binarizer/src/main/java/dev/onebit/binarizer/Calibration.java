@@ -73,7 +73,7 @@ public final class Calibration {
      * Calibrates on the given batches, each a value for the graphs' single input. The result
      * depends only on the graphs and the batches (not on threads or timing).
      *
-     * @param refitSigns refit the signs of BWN convolutions to their outputs ({@link SignRefit})
+     * @param refitSigns refit the signs of bwn and cbd layers to the float layers' outputs ({@link SignRefit})
      *     before the moment fit of the other layers; false gives the moment fit everywhere
      * @return the calibrated graph ({@code binarized} itself when it has no binary layer)
      * @throws IllegalArgumentException if a graph has more than one input, there are no

@@ -80,7 +80,7 @@ final class ConvertCommand implements Callable<Integer> {
     // Measured on the three samples, BWN, full test set: +2.7 (vgg), +1.3 (plain) and +14.6
     // (resnet) points over the moment fit alone; see the README's calibration table.
     @Option(names = "--sign-refit", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "With --calib, refit the signs, alpha and bias of BWN convolutions to the float "
+            description = "With --calib, refit the signs, alpha and bias of bwn and cbd layers to the float "
                     + "network's outputs on the calibration images (default: on; --no-sign-refit keeps the "
                     + "per-channel moment fit for every layer).")
     boolean signRefit;
