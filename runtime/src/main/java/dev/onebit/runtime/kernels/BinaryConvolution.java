@@ -30,7 +30,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       per input shape. With 32 channels or fewer per group a word would be half empty or
  *       worse, so {@code 64 / Cg} taps share one word instead, each shifted to its own bits
  *       (a 3x3 tap window of 32 channels takes 5 words, not 9); the weight rows are packed the
- *       same way.</li>
+ *       same way. A 2-D conv of stride 1 with more than 32 channels per group, whose output
+ *       rows are whole groups of {@link BinaryGemm#groupColumns()} positions, has no unfold:
+ *       its input is copied into a zero-padded layout that the product reads in place (a tap
+ *       of G positions of one output row is G consecutive words there), and a padded tap
+ *       reads a zero word just the same.</li>
  *   <li><b>Popcount.</b> One product per group: rows are (plane, output channel), depth is
  *       taps x blocks (or the shared words), columns are positions.
  *       {@code pop = sum popcount(w XOR a)}.</li>
@@ -173,6 +177,11 @@ public final class BinaryConvolution {
     /** The engine this layer runs on. */
     public BinaryGemm gemm() {
         return gemm;
+    }
+
+    /** Whether the product reads an input of this shape in place, with no im2col (for tests). */
+    boolean readsInPlace(int[] xShape) {
+        return plan(xShape).direct;
     }
 
     /** The output shape {@code [N, M, out...]} for an input shape. */
@@ -599,20 +608,49 @@ public final class BinaryConvolution {
     private boolean pack(float[] x, PackedSigns xs, int img, Plan pl, Scratch s) {
         int hw = pl.hw;
         int stride = hw + 1;
-        long[] planar = s.planar(group * blocks * stride);
-        if (xs != null) {
-            copyPacked(xs, img, hw, planar);
+        if (xs != null && pl.direct && (group == 1 || cg % 64 == 0)) {
+            long[] padded = s.padded(Math.multiplyExact(group, pl.region));
+            for (int b = 0; b < group * blocks; b++) {
+                pad(pl, xs.words, (img * xs.blocks + b) * hw, padded, b * pl.blockStride);
+            }
             return true;
         }
+        long[] planar = s.planar(group * blocks * stride);
         boolean signs = true;
-        for (int g = 0; g < group; g++) {
-            int at = g * blocks * stride;
-            signs &= gemm.packChannels(x, (img * group + g) * cg * hw, cg, hw, planar, at, stride);
-            for (int w = 0; w < blocks; w++) {
-                planar[at + w * stride + hw] = 0L;
+        if (xs != null) {
+            copyPacked(xs, img, hw, planar);
+        } else {
+            for (int g = 0; g < group; g++) {
+                int at = g * blocks * stride;
+                signs &= gemm.packChannels(x, (img * group + g) * cg * hw, cg, hw, planar, at, stride);
+                for (int w = 0; w < blocks; w++) {
+                    planar[at + w * stride + hw] = 0L;
+                }
+            }
+        }
+        if (pl.direct) {
+            long[] padded = s.padded(Math.multiplyExact(group, pl.region));
+            for (int b = 0; b < group * blocks; b++) {
+                pad(pl, planar, b * stride, padded, b * pl.blockStride);
             }
         }
         return signs;
+    }
+
+    /**
+     * One block's words ({@code src[from + pixel]}, row-major) into the zero-padded layout of
+     * {@link Plan#direct}: {@code dst[at + (y + padTop) * paddedW + x + padLeft]}, zeros around.
+     */
+    private static void pad(Plan pl, long[] src, int from, long[] dst, int at) {
+        int w = pl.inW;
+        int wp = pl.paddedW;
+        Arrays.fill(dst, at, at + pl.padTop * wp + pl.padLeft, 0L);
+        for (int y = 0; y < pl.inH; y++) {
+            int row = at + (pl.padTop + y) * wp + pl.padLeft;
+            System.arraycopy(src, from + y * w, dst, row, w);
+            // This row's right pad and the next row's left pad, or after the last row everything left.
+            Arrays.fill(dst, row + w, y + 1 < pl.inH ? row + wp : at + pl.blockStride, 0L);
+        }
     }
 
     /** The packed input's words in the planar layout: a copy per block when groups start on word boundaries. */
@@ -659,10 +697,12 @@ public final class BinaryConvolution {
      */
     private int[] groupPopcounts(Plan pl, int g, Scratch s, PositionsOut out) {
         int pc = gemm.panelColumns();
+        int q = pc / gemm.groupColumns();
         int panels = pl.panels;
-        long[] cols = s.cols(panels * depth * pc);
+        long[] cols = pl.direct ? null : s.cols(panels * depth * pc);
         int[] d = s.dots(rowsG * pl.ldc);
         long[] planar = s.planar;
+        long[] padded = s.padded;
         int gBase = g * blocks * (pl.hw + 1);
         int aBase = g * rowsG * depth;
         long work = (long) rowsG * depth * pl.ldc;
@@ -670,10 +710,15 @@ public final class BinaryConvolution {
         Kernels.parallelFor(parts, part -> {
             int p0 = (int) ((long) panels * part / parts);
             int p1 = (int) ((long) panels * (part + 1) / parts);
-            unfold(pl, planar, gBase, cols, p0, p1, pc);
             int j0 = p0 * pc;
             int j1 = Math.min(pl.opos, p1 * pc);
-            gemm.popcounts(weights, aBase, rowsG, depth, cols, p0 * depth * pc, j1 - j0, d, j0, pl.ldc);
+            if (pl.direct) {
+                gemm.popcountsInPlace(weights, aBase, rowsG, depth, padded, g * pl.region, pl.starts, p0 * q,
+                        pl.rowOffsets, j1 - j0, d, j0, pl.ldc);
+            } else {
+                unfold(pl, planar, gBase, cols, p0, p1, pc);
+                gemm.popcounts(weights, aBase, rowsG, depth, cols, p0 * depth * pc, j1 - j0, d, j0, pl.ldc);
+            }
             if (out != null && j1 > j0) {
                 out.write(d, j0, j1);
             }
@@ -748,13 +793,41 @@ public final class BinaryConvolution {
         /** [tap][ldc]: source pixel of each (tap, position), or hw (the zero word) when padded or past the end. */
         final int[] src;
         /**
-         * [tap][panel]: the source pixel of the panel's first position when the panel's sources
-         * for that tap are consecutive real pixels (a panel inside the map at stride 1, most of
-         * them), else -1. Such a panel's words are copied, not gathered (a vector gather, with
+         * Unless {@link #direct}, [tap][panel]: the source pixel of the panel's first position
+         * when the panel's sources for that tap are consecutive real pixels (a panel inside the
+         * map at stride 1, most of them), else -1. Such a panel's words are copied, not gathered (a vector gather, with
          * the bounds check of its index vector, per 8 words): packed in, signs out, 32->32 @28
          * 19.6 -> 18.2 us, 64->64 @56 167 -> 159 us, 256->256 @14 123 -> 121 us in a harness.
          */
         final int[] runStart;
+        /**
+         * True when the product reads the packed input in place, with no im2col: a 2-D conv of
+         * stride 1 with more than 32 channels per group whose output rows are whole groups of
+         * {@link BinaryGemm#groupColumns()} positions (56x56 and 112x112 maps, not 28x28,
+         * 14x14 or 7x7). The input is then copied into a zero-padded layout per block,
+         * {@code [paddedH][paddedW]}, and output position (y, x) under tap (i, j) reads word
+         * {@code (y + i * dilation) * paddedW + x + j * dilation}: for G positions of one row,
+         * G consecutive words. Padded taps read zero words, as in the im2col, so the border
+         * corrections are the same. 64->64 at 56x56 drops its 12.6 us of unfolding, of which
+         * the product's per-group loads take back about half: floats in and out 172 -> 166 us,
+         * packed in and out 159 -> 148 us (medians of five alternating runs in a harness).
+         */
+        final boolean direct;
+        final int inH;
+        final int inW;
+        final int padTop;
+        final int padLeft;
+        final int paddedW;
+        /** Words per block of the padded layout; a group's blocks follow each other. */
+        final int blockStride;
+        /** Words per group of the padded layout. */
+        final int region;
+        /**
+         * When {@link #direct}, the {@link BinaryGemm#popcountsInPlace} starts (per group of
+         * output positions) and row offsets (per depth row) into the padded layout; else null.
+         */
+        final int[] starts;
+        final int[] rowOffsets;
         /** Positions with at least one padded tap (ascending), and the index of their class of padded taps. */
         final int[] border;
         final int[] borderClass;
@@ -820,8 +893,14 @@ public final class BinaryConvolution {
                     classAll[nb++] = classes.computeIfAbsent(padded, k -> classes.size());
                 }
             }
-            this.runStart = new int[kc * panels];
-            for (int tap = 0; tap < kc; tap++) {
+            int gc = gemm.groupColumns();
+            boolean strideOne = true;
+            for (int st : g.strides) {
+                strideOne &= st == 1;
+            }
+            this.direct = g.rank() == 2 && strideOne && tapsPerWord == 1 && g.out[1] % gc == 0;
+            this.runStart = direct ? null : new int[kc * panels];
+            for (int tap = 0; tap < kc && !direct; tap++) {
                 for (int p = 0; p < panels; p++) {
                     int at = tap * ldc + p * pc;
                     int first = src[at];
@@ -831,6 +910,40 @@ public final class BinaryConvolution {
                     }
                     runStart[tap * panels + p] = run ? first : -1;
                 }
+            }
+            if (direct) {
+                this.inH = g.in[0];
+                this.inW = g.in[1];
+                this.padTop = g.padBegin[0];
+                this.padLeft = g.padBegin[1];
+                this.paddedW = inW + padLeft + g.padEnd[1];
+                this.blockStride = Math.multiplyExact(inH + padTop + g.padEnd[0], paddedW);
+                this.region = Math.multiplyExact(blocks, blockStride);
+                int ow = g.out[1];
+                // A start for every group of the panels; past the last position they read from 0,
+                // columns that are never used.
+                this.starts = new int[panels * (pc / gc)];
+                for (int v = 0; v * gc < opos; v++) {
+                    starts[v] = v * gc / ow * paddedW + v * gc % ow;
+                }
+                this.rowOffsets = new int[depth];
+                int kw = kernel[1];
+                for (int tap = 0; tap < kc; tap++) {
+                    int at = tap / kw * g.dilations[0] * paddedW + tap % kw * g.dilations[1];
+                    for (int w = 0; w < blocks; w++) {
+                        rowOffsets[tap * blocks + w] = w * blockStride + at;
+                    }
+                }
+            } else {
+                this.inH = 0;
+                this.inW = 0;
+                this.padTop = 0;
+                this.padLeft = 0;
+                this.paddedW = 0;
+                this.blockStride = 0;
+                this.region = 0;
+                this.starts = null;
+                this.rowOffsets = null;
             }
             this.border = Arrays.copyOf(borderAll, nb);
             this.borderClass = Arrays.copyOf(classAll, nb);
@@ -948,6 +1061,7 @@ public final class BinaryConvolution {
     /** Per-thread buffers, grown on demand; every element a run reads is written first. */
     private static final class Scratch {
         long[] planar = new long[0];
+        long[] padded = new long[0];
         long[] cols = new long[0];
         int[] dots = new int[0];
         float[] row = new float[0];
@@ -957,6 +1071,13 @@ public final class BinaryConvolution {
                 planar = new long[n];
             }
             return planar;
+        }
+
+        long[] padded(int n) {
+            if (padded.length < n) {
+                padded = new long[n];
+            }
+            return padded;
         }
 
         long[] cols(int n) {

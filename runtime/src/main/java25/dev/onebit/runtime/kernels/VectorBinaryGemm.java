@@ -35,6 +35,8 @@ public final class VectorBinaryGemm implements BinaryGemm {
     /** The widest float vector, for packing along a row. */
     private static final VectorSpecies<Float> FW = FloatVector.SPECIES_PREFERRED;
     private static final int P = 4 * V;
+    /** Groups of columns (vectors) per panel. */
+    private static final int Q = P / V;
 
     /** Creates the implementation; it holds no state. */
     public VectorBinaryGemm() {
@@ -43,6 +45,11 @@ public final class VectorBinaryGemm implements BinaryGemm {
     @Override
     public int panelColumns() {
         return P;
+    }
+
+    @Override
+    public int groupColumns() {
+        return V;
     }
 
     @Override
@@ -305,6 +312,261 @@ public final class VectorBinaryGemm implements BinaryGemm {
         LongVector s = LongVector.zero(L);
         for (int r = 0; r < depth; r++) {
             s = s.add(LongVector.fromArray(L, b, bq + r * P).lanewise(VectorOperators.XOR, a[a0 + r])
+                    .lanewise(VectorOperators.BIT_COUNT));
+        }
+        ((IntVector) s.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0);
+    }
+
+    @Override
+    public void popcountsInPlace(long[] a, int aOffset, int rows, int depth, long[] b, int bOffset, int[] starts,
+                                 int startsOffset, int[] rowOffsets, int columns, int[] c, int cOffset, int ldc) {
+        int panels = columns / P;
+        int tail = columns - panels * P;
+        if (tail > 3 * V) {
+            panels++;
+            tail = 0;
+        }
+        for (int p = 0; p < panels; p++) {
+            int s = startsOffset + p * Q;
+            int q0 = bOffset + starts[s];
+            int q1 = bOffset + starts[s + 1];
+            int q2 = bOffset + starts[s + 2];
+            int q3 = bOffset + starts[s + 3];
+            int cp = cOffset + p * P;
+            int i = 0;
+            for (; i + 6 <= rows; i += 6) {
+                tile6At(a, aOffset + i * depth, depth, b, q0, q1, q2, q3, rowOffsets, c, cp + i * ldc, ldc);
+            }
+            if (i + 4 <= rows) {
+                tile4At(a, aOffset + i * depth, depth, b, q0, q1, q2, q3, rowOffsets, c, cp + i * ldc, ldc);
+                i += 4;
+            }
+            if (i + 2 <= rows) {
+                tile2At(a, aOffset + i * depth, depth, b, q0, q1, q2, q3, rowOffsets, c, cp + i * ldc, ldc);
+                i += 2;
+            }
+            for (; i < rows; i++) {
+                tile1At(a, aOffset + i * depth, depth, b, q0, q1, q2, q3, rowOffsets, c, cp + i * ldc);
+            }
+        }
+        int sp = startsOffset + panels * Q;
+        int cp = cOffset + panels * P;
+        for (int v = 0; v * V < tail; v++) {
+            int q = bOffset + starts[sp + v];
+            int i = 0;
+            for (; i + 6 <= rows; i += 6) {
+                column6At(a, aOffset + i * depth, depth, b, q, rowOffsets, c, cp + i * ldc + v * V, ldc);
+            }
+            for (; i < rows; i++) {
+                column1At(a, aOffset + i * depth, depth, b, q, rowOffsets, c, cp + i * ldc + v * V);
+            }
+        }
+    }
+
+    /*
+     * The tiles of popcountsInPlace: those above with each of the four vectors of B loaded from
+     * its group's start plus the row's offset.
+     */
+
+    private static void tile6At(long[] a, int a0, int depth, long[] b, int q0, int q1, int q2, int q3, int[] off, int[] c, int c0, int ldc) {
+        LongVector z = LongVector.zero(L);
+        LongVector s00 = z, s01 = z, s02 = z, s03 = z;
+        LongVector s10 = z, s11 = z, s12 = z, s13 = z;
+        LongVector s20 = z, s21 = z, s22 = z, s23 = z;
+        LongVector s30 = z, s31 = z, s32 = z, s33 = z;
+        LongVector s40 = z, s41 = z, s42 = z, s43 = z;
+        LongVector s50 = z, s51 = z, s52 = z, s53 = z;
+        for (int r = 0; r < depth; r++) {
+            int o = off[r];
+            LongVector b0 = LongVector.fromArray(L, b, q0 + o);
+            LongVector b1 = LongVector.fromArray(L, b, q1 + o);
+            LongVector b2 = LongVector.fromArray(L, b, q2 + o);
+            LongVector b3 = LongVector.fromArray(L, b, q3 + o);
+            int ar = a0 + r;
+            LongVector x0 = LongVector.broadcast(L, a[ar]);
+            s00 = s00.add(x0.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s01 = s01.add(x0.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s02 = s02.add(x0.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s03 = s03.add(x0.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+            LongVector x1 = LongVector.broadcast(L, a[ar + depth]);
+            s10 = s10.add(x1.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s11 = s11.add(x1.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s12 = s12.add(x1.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s13 = s13.add(x1.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+            LongVector x2 = LongVector.broadcast(L, a[ar + 2 * depth]);
+            s20 = s20.add(x2.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s21 = s21.add(x2.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s22 = s22.add(x2.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s23 = s23.add(x2.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+            LongVector x3 = LongVector.broadcast(L, a[ar + 3 * depth]);
+            s30 = s30.add(x3.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s31 = s31.add(x3.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s32 = s32.add(x3.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s33 = s33.add(x3.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+            LongVector x4 = LongVector.broadcast(L, a[ar + 4 * depth]);
+            s40 = s40.add(x4.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s41 = s41.add(x4.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s42 = s42.add(x4.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s43 = s43.add(x4.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+            LongVector x5 = LongVector.broadcast(L, a[ar + 5 * depth]);
+            s50 = s50.add(x5.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s51 = s51.add(x5.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s52 = s52.add(x5.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s53 = s53.add(x5.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+        }
+        ((IntVector) s00.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0);
+        ((IntVector) s01.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + V);
+        ((IntVector) s02.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * V);
+        ((IntVector) s03.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * V);
+        ((IntVector) s10.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc);
+        ((IntVector) s11.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + V);
+        ((IntVector) s12.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + 2 * V);
+        ((IntVector) s13.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + 3 * V);
+        ((IntVector) s20.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * ldc);
+        ((IntVector) s21.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * ldc + V);
+        ((IntVector) s22.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * ldc + 2 * V);
+        ((IntVector) s23.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * ldc + 3 * V);
+        ((IntVector) s30.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc);
+        ((IntVector) s31.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc + V);
+        ((IntVector) s32.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc + 2 * V);
+        ((IntVector) s33.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc + 3 * V);
+        ((IntVector) s40.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 4 * ldc);
+        ((IntVector) s41.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 4 * ldc + V);
+        ((IntVector) s42.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 4 * ldc + 2 * V);
+        ((IntVector) s43.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 4 * ldc + 3 * V);
+        ((IntVector) s50.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 5 * ldc);
+        ((IntVector) s51.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 5 * ldc + V);
+        ((IntVector) s52.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 5 * ldc + 2 * V);
+        ((IntVector) s53.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 5 * ldc + 3 * V);
+    }
+
+    private static void tile4At(long[] a, int a0, int depth, long[] b, int q0, int q1, int q2, int q3, int[] off, int[] c, int c0, int ldc) {
+        LongVector z = LongVector.zero(L);
+        LongVector s00 = z, s01 = z, s02 = z, s03 = z;
+        LongVector s10 = z, s11 = z, s12 = z, s13 = z;
+        LongVector s20 = z, s21 = z, s22 = z, s23 = z;
+        LongVector s30 = z, s31 = z, s32 = z, s33 = z;
+        for (int r = 0; r < depth; r++) {
+            int o = off[r];
+            LongVector b0 = LongVector.fromArray(L, b, q0 + o);
+            LongVector b1 = LongVector.fromArray(L, b, q1 + o);
+            LongVector b2 = LongVector.fromArray(L, b, q2 + o);
+            LongVector b3 = LongVector.fromArray(L, b, q3 + o);
+            int ar = a0 + r;
+            LongVector x0 = LongVector.broadcast(L, a[ar]);
+            s00 = s00.add(x0.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s01 = s01.add(x0.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s02 = s02.add(x0.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s03 = s03.add(x0.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+            LongVector x1 = LongVector.broadcast(L, a[ar + depth]);
+            s10 = s10.add(x1.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s11 = s11.add(x1.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s12 = s12.add(x1.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s13 = s13.add(x1.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+            LongVector x2 = LongVector.broadcast(L, a[ar + 2 * depth]);
+            s20 = s20.add(x2.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s21 = s21.add(x2.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s22 = s22.add(x2.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s23 = s23.add(x2.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+            LongVector x3 = LongVector.broadcast(L, a[ar + 3 * depth]);
+            s30 = s30.add(x3.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s31 = s31.add(x3.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s32 = s32.add(x3.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s33 = s33.add(x3.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+        }
+        ((IntVector) s00.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0);
+        ((IntVector) s01.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + V);
+        ((IntVector) s02.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * V);
+        ((IntVector) s03.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * V);
+        ((IntVector) s10.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc);
+        ((IntVector) s11.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + V);
+        ((IntVector) s12.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + 2 * V);
+        ((IntVector) s13.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + 3 * V);
+        ((IntVector) s20.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * ldc);
+        ((IntVector) s21.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * ldc + V);
+        ((IntVector) s22.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * ldc + 2 * V);
+        ((IntVector) s23.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * ldc + 3 * V);
+        ((IntVector) s30.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc);
+        ((IntVector) s31.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc + V);
+        ((IntVector) s32.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc + 2 * V);
+        ((IntVector) s33.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc + 3 * V);
+    }
+
+    private static void tile2At(long[] a, int a0, int depth, long[] b, int q0, int q1, int q2, int q3, int[] off, int[] c, int c0, int ldc) {
+        LongVector z = LongVector.zero(L);
+        LongVector s00 = z, s01 = z, s02 = z, s03 = z;
+        LongVector s10 = z, s11 = z, s12 = z, s13 = z;
+        for (int r = 0; r < depth; r++) {
+            int o = off[r];
+            LongVector b0 = LongVector.fromArray(L, b, q0 + o);
+            LongVector b1 = LongVector.fromArray(L, b, q1 + o);
+            LongVector b2 = LongVector.fromArray(L, b, q2 + o);
+            LongVector b3 = LongVector.fromArray(L, b, q3 + o);
+            int ar = a0 + r;
+            LongVector x0 = LongVector.broadcast(L, a[ar]);
+            s00 = s00.add(x0.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s01 = s01.add(x0.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s02 = s02.add(x0.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s03 = s03.add(x0.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+            LongVector x1 = LongVector.broadcast(L, a[ar + depth]);
+            s10 = s10.add(x1.lanewise(VectorOperators.XOR, b0).lanewise(VectorOperators.BIT_COUNT));
+            s11 = s11.add(x1.lanewise(VectorOperators.XOR, b1).lanewise(VectorOperators.BIT_COUNT));
+            s12 = s12.add(x1.lanewise(VectorOperators.XOR, b2).lanewise(VectorOperators.BIT_COUNT));
+            s13 = s13.add(x1.lanewise(VectorOperators.XOR, b3).lanewise(VectorOperators.BIT_COUNT));
+        }
+        ((IntVector) s00.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0);
+        ((IntVector) s01.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + V);
+        ((IntVector) s02.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * V);
+        ((IntVector) s03.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * V);
+        ((IntVector) s10.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc);
+        ((IntVector) s11.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + V);
+        ((IntVector) s12.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + 2 * V);
+        ((IntVector) s13.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + 3 * V);
+    }
+
+    private static void tile1At(long[] a, int a0, int depth, long[] b, int q0, int q1, int q2, int q3, int[] off, int[] c, int c0) {
+        LongVector z = LongVector.zero(L);
+        LongVector s0 = z, s1 = z, s2 = z, s3 = z;
+        for (int r = 0; r < depth; r++) {
+            int o = off[r];
+            LongVector x = LongVector.broadcast(L, a[a0 + r]);
+            s0 = s0.add(x.lanewise(VectorOperators.XOR, LongVector.fromArray(L, b, q0 + o)).lanewise(VectorOperators.BIT_COUNT));
+            s1 = s1.add(x.lanewise(VectorOperators.XOR, LongVector.fromArray(L, b, q1 + o)).lanewise(VectorOperators.BIT_COUNT));
+            s2 = s2.add(x.lanewise(VectorOperators.XOR, LongVector.fromArray(L, b, q2 + o)).lanewise(VectorOperators.BIT_COUNT));
+            s3 = s3.add(x.lanewise(VectorOperators.XOR, LongVector.fromArray(L, b, q3 + o)).lanewise(VectorOperators.BIT_COUNT));
+        }
+        ((IntVector) s0.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0);
+        ((IntVector) s1.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + V);
+        ((IntVector) s2.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * V);
+        ((IntVector) s3.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * V);
+    }
+
+    /** {@link #column6} from a group's start. */
+    private static void column6At(long[] a, int a0, int depth, long[] b, int q, int[] off, int[] c, int c0, int ldc) {
+        LongVector z = LongVector.zero(L);
+        LongVector s0 = z, s1 = z, s2 = z, s3 = z, s4 = z, s5 = z;
+        for (int r = 0; r < depth; r++) {
+            LongVector bv = LongVector.fromArray(L, b, q + off[r]);
+            int ar = a0 + r;
+            s0 = s0.add(bv.lanewise(VectorOperators.XOR, a[ar]).lanewise(VectorOperators.BIT_COUNT));
+            s1 = s1.add(bv.lanewise(VectorOperators.XOR, a[ar + depth]).lanewise(VectorOperators.BIT_COUNT));
+            s2 = s2.add(bv.lanewise(VectorOperators.XOR, a[ar + 2 * depth]).lanewise(VectorOperators.BIT_COUNT));
+            s3 = s3.add(bv.lanewise(VectorOperators.XOR, a[ar + 3 * depth]).lanewise(VectorOperators.BIT_COUNT));
+            s4 = s4.add(bv.lanewise(VectorOperators.XOR, a[ar + 4 * depth]).lanewise(VectorOperators.BIT_COUNT));
+            s5 = s5.add(bv.lanewise(VectorOperators.XOR, a[ar + 5 * depth]).lanewise(VectorOperators.BIT_COUNT));
+        }
+        ((IntVector) s0.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0);
+        ((IntVector) s1.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc);
+        ((IntVector) s2.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 2 * ldc);
+        ((IntVector) s3.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc);
+        ((IntVector) s4.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 4 * ldc);
+        ((IntVector) s5.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 5 * ldc);
+    }
+
+    private static void column1At(long[] a, int a0, int depth, long[] b, int q, int[] off, int[] c, int c0) {
+        LongVector s = LongVector.zero(L);
+        for (int r = 0; r < depth; r++) {
+            s = s.add(LongVector.fromArray(L, b, q + off[r]).lanewise(VectorOperators.XOR, a[a0 + r])
                     .lanewise(VectorOperators.BIT_COUNT));
         }
         ((IntVector) s.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0);

@@ -19,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -256,6 +257,65 @@ class BinaryConvolutionTest {
         }
     }
 
+    /**
+     * Layers whose product reads the zero-padded packed input in place (stride 1, more than 32
+     * channels per group, output rows of whole groups of columns): exact dots and the
+     * reference's outputs on both engines, over kernels 1-7, dilation, asymmetric and auto
+     * pads, groups, planes, images and thread parts; packed input and packed output give the
+     * same. Each case checks that it really took that path.
+     */
+    @ParameterizedTest
+    @MethodSource("implementations")
+    void inPlaceReadsAreExact(BinaryGemm gemm) {
+        Random rnd = new Random(17);
+        int[] channels = {33, 40, 63, 64, 65, 100, 128, 130};
+        int gc = gemm.groupColumns();
+        for (int i = 0; i < 40; i++) {
+            int rank = 2;
+            int[] kernel = {KERNELS[rnd.nextInt(4)], KERNELS[rnd.nextInt(4)]};
+            long[] dilations = {1 + rnd.nextInt(2), 1 + rnd.nextInt(2)};
+            long[] pads = {rnd.nextInt(kernel[0]), rnd.nextInt(kernel[1]), rnd.nextInt(kernel[0]), rnd.nextInt(kernel[1])};
+            String autoPad = i % 5 == 4 ? "SAME_UPPER" : "NOTSET";
+            int outW = gc * (1 + rnd.nextInt(i % 4 == 0 ? 8 : 3));
+            int[] in = new int[rank];
+            in[0] = 1 + rnd.nextInt(6);
+            in[1] = autoPad.equals("NOTSET") ? outW - (int) (pads[1] + pads[3]) + (int) ((kernel[1] - 1) * dilations[1])
+                    : outW;
+            if (in[1] < 1 || (autoPad.equals("NOTSET") && in[0] + pads[0] + pads[2] <= (kernel[0] - 1) * dilations[0])) {
+                i--;
+                continue;
+            }
+            int group = rnd.nextInt(4) == 0 ? 2 : 1;
+            int cg = channels[rnd.nextInt(channels.length)];
+            int mg = 1 + rnd.nextInt(13);
+            int planes = 1 + rnd.nextInt(2);
+            int n = 1 + rnd.nextInt(2);
+            int[] bShape = {planes, group * mg, cg, kernel[0], kernel[1]};
+            Tensor b = Tensor.ofSigns(bShape, Close.random(rnd, (int) Tensor.elementCount(bShape)));
+            float[] alpha = new float[planes * group * mg];
+            for (int k = 0; k < alpha.length; k++) {
+                alpha[k] = 0.05f + rnd.nextFloat();
+            }
+            float[] bias = rnd.nextBoolean() ? Close.random(rnd, group * mg) : null;
+            Case c = new Case(n, group, cg, mg, planes, in, kernel, new long[] {1, 1}, dilations, pads, autoPad, b, alpha,
+                    bias, rnd.nextBoolean(), signs(rnd, n * group * cg * in[0] * in[1]));
+            var conv = new BinaryConvolution(gemm, c.params(), c.b(), c.alpha(), 1 + i % 3, 0, i % 2 == 0 ? 0 : 1 << 16);
+            assertTrue(conv.readsInPlace(c.xShape()), c.toString());
+            assertArrayEquals(ReferenceBinaryConv.conv(c.x(), c.xShape(), c.b(), c.group(), c.geometry()),
+                    conv.dots(c.x(), c.xShape()), c.toString());
+            float[] scale = scaleFor(c, i);
+            float[] y = conv.run(c.x(), c.xShape(), scale, c.bias());
+            Close.check(c.toString(), referenceOutput(c, scale, false), y, referenceOutput(c, scale, true), 1e-5);
+            PackedSigns packed = PackedSigns.pack(c.x(), c.xShape(), gemm);
+            assertArrayEquals(y, conv.run(packed, c.xShape(), scale, c.bias()), "packed in, " + c);
+            if (planes == 1) {
+                assertArrayEquals(PackedSigns.pack(conv.run(packed, c.xShape(), null, c.bias()),
+                                conv.outputShape(c.xShape()), gemm).words,
+                        conv.runSigns(null, packed, c.xShape(), c.bias()).words, "packed in and out, " + c);
+            }
+        }
+    }
+
     @Test
     void scalarAndVectorAgreeExactly() {
         BinaryGemm vector = Kernels.vectorBinaryGemm();
@@ -274,13 +334,16 @@ class BinaryConvolutionTest {
 
     /**
      * The popcount product on every column count up to three panels (so every width of a last
-     * panel) and row counts around the tile heights, against the plain sum, on both engines.
+     * panel) and row counts around the tile heights, against the plain sum, on both engines:
+     * from panels, and in place with every group of columns at a random start and every row
+     * at a random offset.
      */
     @ParameterizedTest
     @MethodSource("implementations")
     void popcountsCoverEveryRequestedColumn(BinaryGemm gemm) {
         Random rnd = new Random(13);
         int pc = gemm.panelColumns();
+        int gc = gemm.groupColumns();
         for (int rows : new int[] {1, 5, 6, 7, 13}) {
             for (int columns = 1; columns <= 3 * pc; columns++) {
                 int depth = 1 + rnd.nextInt(5);
@@ -290,13 +353,29 @@ class BinaryConvolutionTest {
                 int ldc = panels * pc + 3;
                 int[] c = new int[1 + rows * ldc];
                 gemm.popcounts(a, 3, rows, depth, b, 2, columns, c, 1, ldc);
+                int[] starts = new int[5 + panels * pc / gc];
+                int[] offsets = new int[depth];
+                int span = b.length - 2 - gc + 1;
+                for (int r = 0; r < depth; r++) {
+                    offsets[r] = rnd.nextInt(span / 2 + 1);
+                }
+                for (int v = 5; v < starts.length; v++) {
+                    starts[v] = rnd.nextInt(span - span / 2);
+                }
+                int[] inPlace = new int[1 + rows * ldc];
+                gemm.popcountsInPlace(a, 3, rows, depth, b, 2, starts, 5, offsets, columns, inPlace, 1, ldc);
                 for (int i = 0; i < rows; i++) {
                     for (int j = 0; j < columns; j++) {
                         int expected = 0;
+                        int expectedInPlace = 0;
                         for (int r = 0; r < depth; r++) {
-                            expected += Long.bitCount(a[3 + i * depth + r] ^ b[2 + (j / pc) * depth * pc + r * pc + j % pc]);
+                            long x = a[3 + i * depth + r];
+                            expected += Long.bitCount(x ^ b[2 + (j / pc) * depth * pc + r * pc + j % pc]);
+                            expectedInPlace += Long.bitCount(x ^ b[2 + starts[5 + j / gc] + offsets[r] + j % gc]);
                         }
-                        assertEquals(expected, c[1 + i * ldc + j], "rows " + rows + " columns " + columns + " at " + i + "," + j);
+                        String at = "rows " + rows + " columns " + columns + " at " + i + "," + j;
+                        assertEquals(expected, c[1 + i * ldc + j], at);
+                        assertEquals(expectedInPlace, inPlace[1 + i * ldc + j], "in place, " + at);
                     }
                 }
             }
