@@ -111,7 +111,12 @@ public final class ScalarBinaryGemm implements BinaryGemm {
         }
     }
 
-    /* The tiles of popcountsInPlace: those above, each row of B at its offset from the panel's start. */
+    /*
+     * The tiles of popcountsInPlace: those above, each row of B at its offset from the panel's
+     * start. Copies rather than one pair of tiles for both products, so that the panel product
+     * keeps the fixed stride between rows that lets the JIT check bounds once per loop (see
+     * BinaryGemm#popcountsInPlace).
+     */
 
     private static void tile2At(long[] a, int a0, int depth, long[] b, int bp, int[] off, int[] c, int c0, int ldc) {
         int s00 = 0, s01 = 0, s02 = 0, s03 = 0;
