@@ -795,9 +795,10 @@ public final class BinaryConvolution {
         /**
          * Unless {@link #direct}, [tap][panel]: the source pixel of the panel's first position
          * when the panel's sources for that tap are consecutive real pixels (a panel inside the
-         * map at stride 1, most of them), else -1. Such a panel's words are copied, not gathered (a vector gather, with
-         * the bounds check of its index vector, per 8 words): packed in, signs out, 32->32 @28
-         * 19.6 -> 18.2 us, 64->64 @56 167 -> 159 us, 256->256 @14 123 -> 121 us in a harness.
+         * map at stride 1, most of them), else -1. Such a panel's words are copied, not
+         * gathered (a vector gather, with the bounds check of its index vector, per 8 words):
+         * packed in, signs out, 32->32 @28 19.6 -> 18.2 us, 256->256 @14 123 -> 121 us in a
+         * harness (and 64->64 @56 167 -> 159 us, before that layer read its input in place).
          */
         final int[] runStart;
         /**
