@@ -370,7 +370,8 @@ public final class VectorBinaryGemm implements BinaryGemm {
      * 256->256 @14x14 6% slower).
      */
 
-    private static void tile6At(long[] a, int a0, int depth, long[] b, int q0, int q1, int q2, int q3, int[] off, int[] c, int c0, int ldc) {
+    private static void tile6At(long[] a, int a0, int depth, long[] b, int q0, int q1, int q2, int q3, int[] off,
+                                int[] c, int c0, int ldc) {
         LongVector z = LongVector.zero(L);
         LongVector s00 = z, s01 = z, s02 = z, s03 = z;
         LongVector s10 = z, s11 = z, s12 = z, s13 = z;
@@ -442,7 +443,8 @@ public final class VectorBinaryGemm implements BinaryGemm {
         ((IntVector) s53.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 5 * ldc + 3 * V);
     }
 
-    private static void tile4At(long[] a, int a0, int depth, long[] b, int q0, int q1, int q2, int q3, int[] off, int[] c, int c0, int ldc) {
+    private static void tile4At(long[] a, int a0, int depth, long[] b, int q0, int q1, int q2, int q3, int[] off,
+                                int[] c, int c0, int ldc) {
         LongVector z = LongVector.zero(L);
         LongVector s00 = z, s01 = z, s02 = z, s03 = z;
         LongVector s10 = z, s11 = z, s12 = z, s13 = z;
@@ -494,7 +496,8 @@ public final class VectorBinaryGemm implements BinaryGemm {
         ((IntVector) s33.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + 3 * ldc + 3 * V);
     }
 
-    private static void tile2At(long[] a, int a0, int depth, long[] b, int q0, int q1, int q2, int q3, int[] off, int[] c, int c0, int ldc) {
+    private static void tile2At(long[] a, int a0, int depth, long[] b, int q0, int q1, int q2, int q3, int[] off,
+                                int[] c, int c0, int ldc) {
         LongVector z = LongVector.zero(L);
         LongVector s00 = z, s01 = z, s02 = z, s03 = z;
         LongVector s10 = z, s11 = z, s12 = z, s13 = z;
@@ -526,7 +529,8 @@ public final class VectorBinaryGemm implements BinaryGemm {
         ((IntVector) s13.convertShape(VectorOperators.L2I, I, 0)).intoArray(c, c0 + ldc + 3 * V);
     }
 
-    private static void tile1At(long[] a, int a0, int depth, long[] b, int q0, int q1, int q2, int q3, int[] off, int[] c, int c0) {
+    private static void tile1At(long[] a, int a0, int depth, long[] b, int q0, int q1, int q2, int q3, int[] off,
+                                int[] c, int c0) {
         LongVector z = LongVector.zero(L);
         LongVector s0 = z, s1 = z, s2 = z, s3 = z;
         for (int r = 0; r < depth; r++) {
