@@ -790,7 +790,10 @@ public final class BinaryConvolution {
         final int opos;
         final int panels;
         final int ldc;
-        /** [tap][ldc]: source pixel of each (tap, position), or hw (the zero word) when padded or past the end. */
+        /**
+         * [tap][ldc]: source pixel of each (tap, position), or hw (the zero word) when padded or
+         * past the end; null when {@link #direct}.
+         */
         final int[] src;
         /**
          * Unless {@link #direct}, [tap][panel]: the source pixel of the panel's first position
@@ -869,8 +872,17 @@ public final class BinaryConvolution {
             int pc = gemm.panelColumns();
             this.panels = (opos + pc - 1) / pc;
             this.ldc = panels * pc;
-            this.src = new int[Math.multiplyExact(kc, ldc)];
-            Arrays.fill(src, hw);
+            int gc = gemm.groupColumns();
+            boolean strideOne = true;
+            for (int st : g.strides) {
+                strideOne &= st == 1;
+            }
+            this.direct = g.rank() == 2 && strideOne && tapsPerWord == 1 && g.out[1] % gc == 0;
+            // The unfold's table; the in-place product reads no source table.
+            this.src = direct ? null : new int[Math.multiplyExact(kc, ldc)];
+            if (!direct) {
+                Arrays.fill(src, hw);
+            }
             int[] sources = g.tapSources();
             Map<BitSet, Integer> classes = new HashMap<>();
             int[] borderAll = new int[opos];
@@ -881,7 +893,9 @@ public final class BinaryConvolution {
                 for (int tap = 0; tap < kc; tap++) {
                     int flat = sources[j * kc + tap];
                     if (flat >= 0) {
-                        src[tap * ldc + j] = flat;
+                        if (!direct) {
+                            src[tap * ldc + j] = flat;
+                        }
                     } else {
                         if (padded == null) {
                             padded = new BitSet(kc);
@@ -894,12 +908,6 @@ public final class BinaryConvolution {
                     classAll[nb++] = classes.computeIfAbsent(padded, k -> classes.size());
                 }
             }
-            int gc = gemm.groupColumns();
-            boolean strideOne = true;
-            for (int st : g.strides) {
-                strideOne &= st == 1;
-            }
-            this.direct = g.rank() == 2 && strideOne && tapsPerWord == 1 && g.out[1] % gc == 0;
             this.runStart = direct ? null : new int[kc * panels];
             for (int tap = 0; tap < kc && !direct; tap++) {
                 for (int p = 0; p < panels; p++) {
@@ -917,8 +925,8 @@ public final class BinaryConvolution {
                 this.inW = g.in[1];
                 this.padTop = g.padBegin[0];
                 this.padLeft = g.padBegin[1];
-                this.paddedW = inW + padLeft + g.padEnd[1];
-                this.blockStride = Math.multiplyExact(inH + padTop + g.padEnd[0], paddedW);
+                this.paddedW = g.paddedIn(1);
+                this.blockStride = Math.multiplyExact(g.paddedIn(0), paddedW);
                 this.region = Math.multiplyExact(blocks, blockStride);
                 int ow = g.out[1];
                 // A start for every group of the panels; past the last position they read from 0,
@@ -928,11 +936,10 @@ public final class BinaryConvolution {
                     starts[v] = v * gc / ow * paddedW + v * gc % ow;
                 }
                 this.rowOffsets = new int[depth];
-                int kw = kernel[1];
+                int[] taps = g.paddedTapOffsets(paddedW);
                 for (int tap = 0; tap < kc; tap++) {
-                    int at = tap / kw * g.dilations[0] * paddedW + tap % kw * g.dilations[1];
                     for (int w = 0; w < blocks; w++) {
-                        rowOffsets[tap * blocks + w] = w * blockStride + at;
+                        rowOffsets[tap * blocks + w] = w * blockStride + taps[tap];
                     }
                 }
             } else {

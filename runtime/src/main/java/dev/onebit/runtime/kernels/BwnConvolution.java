@@ -187,13 +187,13 @@ public final class BwnConvolution {
         int ow = g.out[1];
         int pt = g.padBegin[0];
         int pl = g.padBegin[1];
-        int hp = Math.addExact(Math.addExact(h, pt), g.padEnd[0]);
-        int wp = Math.addExact(Math.addExact(w, pl), g.padEnd[1]);
+        int hp = g.paddedIn(0);
+        int wp = g.paddedIn(1);
         float[] y = Buffers.floats(Math.multiplyExact(Math.multiplyExact(n, m), oh * ow));
         if (oh == 0 || ow == 0) {
             return y;
         }
-        Layout l = new Layout(h, w, oh, ow, pt, pl, hp, wp, g.dilations);
+        Layout l = new Layout(h, w, oh, ow, pt, pl, hp, wp, g.paddedTapOffsets(wp));
         long work = (long) n * l.positions * kh * kw * blocks * BwnGemm.BLOCK * groups;
         int parts = threads <= 1 || work < minParallelWork ? 1 : threads;
         if (n >= parts) {
@@ -223,7 +223,7 @@ public final class BwnConvolution {
         /** Where each tap's tables start relative to the position's own pixel, in floats. */
         final int[] taps;
 
-        Layout(int h, int w, int oh, int ow, int pt, int pl, int hp, int wp, int[] dilations) {
+        Layout(int h, int w, int oh, int ow, int pt, int pl, int hp, int wp, int[] tapOffsets) {
             this.h = h;
             this.w = w;
             this.oh = oh;
@@ -236,11 +236,9 @@ public final class BwnConvolution {
             this.tableFloats = Math.multiplyExact(Math.multiplyExact(hp, wp), ldt);
             this.positions = (oh - 1) * wp + ow;
             this.tiles = (positions + TILE - 1) / TILE;
-            this.taps = new int[kh * kw];
-            for (int ky = 0; ky < kh; ky++) {
-                for (int kx = 0; kx < kw; kx++) {
-                    taps[ky * kw + kx] = (ky * dilations[0] * wp + kx * dilations[1]) * ldt;
-                }
+            this.taps = new int[tapOffsets.length];
+            for (int k = 0; k < taps.length; k++) {
+                taps[k] = Math.multiplyExact(tapOffsets[k], ldt);
             }
         }
     }

@@ -200,6 +200,32 @@ public final class ConvGeometry {
         return start >= hi ? 0 : Math.min(kernel, (hi - 1 - start) / dilation + 1);
     }
 
+    /** The input's extent on axis {@code d} with both pads: a zero-padded copy's size. */
+    public int paddedIn(int d) {
+        return Math.addExact(Math.addExact(in[d], padBegin[d]), padEnd[d]);
+    }
+
+    /**
+     * For a 2-D window read in place from a zero-padded copy of the input whose rows are
+     * {@code rowLength} elements apart: each tap's offset (row-major over the window) from
+     * the element under tap (0, 0). At stride 1 that element is output {@code (oy, ox)}'s own
+     * {@code oy * rowLength + ox}, so a run of outputs of one row reads a run of elements per
+     * tap ({@link BinaryConvolution} on packed words, {@link BwnConvolution} on tables).
+     */
+    public int[] paddedTapOffsets(int rowLength) {
+        if (rank() != 2) {
+            throw new IllegalStateException("2 spatial axes expected, got " + rank());
+        }
+        int[] offsets = new int[kernelCount()];
+        for (int ky = 0; ky < kernel[0]; ky++) {
+            for (int kx = 0; kx < kernel[1]; kx++) {
+                offsets[ky * kernel[1] + kx] = Math.addExact(Math.multiplyExact(ky * dilations[0], rowLength),
+                        kx * dilations[1]);
+            }
+        }
+        return offsets;
+    }
+
     /** True when there is no padding at all. */
     public boolean unpadded() {
         for (int i = 0; i < in.length; i++) {
